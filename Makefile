@@ -1,0 +1,57 @@
+# Developer and CI entry points. `make help` lists them.
+SHELL := /bin/bash
+VENV ?= $(CURDIR)/.venv
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+SCENARIOS ?= default
+ALL_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
+
+help:
+	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
+	@echo "make test         - the whole test suite (what .ci/run runs)"
+	@echo "make quick        - unit + integration tests only (fast iteration)"
+	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
+
+deps:
+	@scripts/install-deps.sh
+
+collection:
+	@scripts/collection-path.sh >/dev/null
+
+unit: deps collection
+	$(VENV)/bin/pytest -q tests/unit
+
+integration: deps collection
+	$(VENV)/bin/pytest -q tests/integration
+
+quick: deps collection
+	$(VENV)/bin/pytest -q tests/unit tests/integration
+
+lint: deps collection
+	scripts/lint.sh
+
+sanity: deps collection
+	scripts/sanity.sh
+
+build: deps collection
+	scripts/build-collection.sh
+
+images: deps
+	scripts/build-images.sh
+
+molecule: deps collection images
+	scripts/molecule.sh $(SCENARIOS)
+
+test: deps collection
+	$(MAKE) unit integration lint sanity build
+	$(MAKE) molecule SCENARIOS="$(ALL_SCENARIOS)"
+
+lab: deps collection images
+	scripts/lab.sh up
+
+lab-destroy:
+	scripts/lab.sh down

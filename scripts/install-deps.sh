@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install everything the lab and the test suite need on a fresh Debian machine:
+# system packages from Debian (apt) and the Python tool chain in .venv (pip).
+# Idempotent: a second run installs nothing new.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
+              postgresql postgresql-contrib rsync git make shellcheck)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "apt: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The Debian postgresql package starts a cluster; the tests bring their own.
+  $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
+fi
+
+VENV="${VENV:-.venv}"
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.requirements.sha"
+want="$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-test.txt
+  echo "$want" > "$stamp"
+fi
