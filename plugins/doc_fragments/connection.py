@@ -16,7 +16,6 @@ options:
         same operating system user (C(become_user=postgres)).
     type: str
     default: postgres
-    aliases: [login]
   login_password:
     description:
       - Password of O(login_user). Never logged.

@@ -25,7 +25,7 @@ APPLICATION_NAME = 'pgwarden'
 
 # Options of the shared doc fragment pgwarden.postgresql.connection, in one place.
 CONNECTION_ARGUMENT_SPEC = dict(
-    login_user=dict(type='str', default='postgres', aliases=['login']),
+    login_user=dict(type='str', default='postgres'),
     login_password=dict(type='str', no_log=True),
     login_host=dict(type='str', default=''),
     login_unix_socket=dict(type='str', default=''),

@@ -57,7 +57,7 @@ ROLE_OPTIONS = dict(
     connection_limit=dict(type='int'),
     valid_until=dict(type='str'),
     password=dict(type='str', no_log=True),
-    update_password=dict(type='str', choices=['always', 'on_create']),
+    update_password=dict(type='str', choices=['always', 'on_create'], no_log=False),
     member_of=dict(type='list', elements='raw'),
     settings=dict(type='dict'),
     database_settings=dict(type='dict'),

@@ -146,7 +146,9 @@ queries:
   returned: always
   type: list
   elements: str
-  sample: ['CREATE ROLE "app" WITH LOGIN PASSWORD ''********''', 'GRANT "app_rw" TO "app" WITH ADMIN OPTION']
+  sample:
+    - CREATE ROLE "app" WITH LOGIN PASSWORD '********'
+    - GRANT "app_rw" TO "app"
 created:
   description: Roles created.
   returned: always
@@ -177,7 +179,7 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements imp
 ARGUMENT_SPEC = connection_argument_spec(
     roles=dict(type='list', elements='dict', options=dict(ROLE_OPTIONS, name=dict(type='str', required=True))),
     exclusive=dict(type='bool', default=False),
-    **dict(ROLE_OPTIONS, update_password=dict(type='str', choices=['always', 'on_create'], default='always'))
+    **dict(ROLE_OPTIONS, update_password=dict(type='str', choices=['always', 'on_create'], default='always', no_log=False))
 )
 
 

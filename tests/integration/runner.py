@@ -1,0 +1,62 @@
+"""Run collection modules through a real ansible-playbook and return the task result."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+
+class _Unsafe(str):
+    pass
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+# Every string goes in as !unsafe: hostile test values must reach the module as written,
+# never templated by Ansible.
+_Dumper.add_representer(_Unsafe, lambda d, v: d.represent_scalar('!unsafe', str(v)))
+
+
+def _unsafe(value):
+    if isinstance(value, str):
+        return _Unsafe(value)
+    if isinstance(value, dict):
+        return dict((k, _unsafe(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_unsafe(v) for v in value]
+    return value
+
+
+def run_module(module, args, check=False, diff=False, extra_env=None):
+    play = [dict(hosts='localhost', gather_facts=False,
+                 tasks=[{module: _unsafe(args), 'register': 'result'}])]
+    with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as f:
+        yaml.dump(play, f, Dumper=_Dumper, allow_unicode=True)
+        path = f.name
+    env = dict(os.environ,
+               ANSIBLE_STDOUT_CALLBACK='ansible.posix.json',
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+               ANSIBLE_LOCALHOST_WARNING='false',
+               ANSIBLE_INVENTORY_UNPARSED_WARNING='false',
+               ANSIBLE_NOCOLOR='1')
+    env.update(extra_env or {})
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', path]
+    if check:
+        cmd.append('--check')
+    if diff:
+        cmd.append('--diff')
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    finally:
+        os.unlink(path)
+    try:
+        out = json.loads(proc.stdout)
+        result = out['plays'][0]['tasks'][0]['hosts']['localhost']
+    except (ValueError, KeyError, IndexError):
+        raise AssertionError('ansible-playbook gave no result (rc=%d):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
+    result['_stdout'] = proc.stdout
+    return result
