@@ -1,7 +1,5 @@
 """Checks of the converged hosts, made from outside the collection: psql, systemctl, catalogs."""
 
-import shlex
-
 import pytest
 
 # What Debian ships, stated independently of the role's own variables.
@@ -19,7 +17,7 @@ def pg_version(host):
 def psql(host, sql):
     """Run one query as the postgres OS user over the unix socket; return its rows."""
     out = host.check_output(
-        "runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -c %s", shlex.quote(sql)
+        "runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -c %s", sql
     )
     return [line.split("|") for line in out.splitlines() if line]
 
@@ -83,11 +81,11 @@ def test_memberships(host):
 
 
 def test_login_role_connects_over_tcp_with_scram(host):
-    cmd = ("PGPASSWORD=%s psql -X -At -h 127.0.0.1 -p 5432 -U alice -d postgres "
-           "-c 'SELECT current_user, current_setting(''statement_timeout'')'")
-    out = host.check_output(cmd, shlex.quote("S3cret-'quote;"))
+    cmd = "PGPASSWORD=%s psql -X -At -h 127.0.0.1 -p 5432 -U alice -d postgres -c %s"
+    query = "SELECT current_user, current_setting('statement_timeout')"
+    out = host.check_output(cmd, "S3cret-'quote;", query)
     assert out.strip() == "alice|30s"
-    bad = host.run(cmd, shlex.quote("wrong-password"))
+    bad = host.run(cmd, "wrong-password", query)
     assert bad.rc != 0 and "password authentication failed" in bad.stderr
     # The server, not the client, chose scram for this connection.
     rules = psql(host, "SELECT auth_method FROM pg_hba_file_rules "
