@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 set -a; eval "$(scripts/podman-env.sh)"; set +a
 VENV="${VENV:-$root/.venv}"
-export PATH="$VENV/bin:$PATH"
+if [ -x "$VENV/bin/ansible-playbook" ]; then export PATH="$VENV/bin:$PATH"; fi
 NET=pgw-lab
 HOSTS=(pgw-lab-db1:12 pgw-lab-db2:13)
 STATE="$root/lab/.state"
