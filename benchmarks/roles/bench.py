@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Converge N login roles in 10 groups: pgwarden.postgresql.role (one batch task) side by side
 with community.postgresql (postgresql_user + postgresql_membership in a loop, as its docs show).
 
@@ -62,7 +61,7 @@ def run(pg, tool, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--roles', type=int, default=1000)
     ap.add_argument('--skip-peer', action='store_true', help='only measure pgwarden')
     args = ap.parse_args()
