@@ -8,13 +8,14 @@ export PY_COLORS := 0
 SCENARIOS ?= default
 ALL_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
+.PHONY: bench-roles help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
 
 help:
 	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
 	@echo "make test         - the whole test suite (what .ci/run runs)"
 	@echo "make quick        - unit + integration tests only (fast iteration)"
 	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
+	@echo "make bench-roles ROLES=1000 - role batch benchmark, side by side with community.postgresql"
 
 deps:
 	@scripts/install-deps.sh
@@ -52,6 +53,9 @@ test: deps collection
 
 lab: deps collection images
 	scripts/lab.sh up
+
+bench-roles: deps collection
+	$(VENV)/bin/python benchmarks/roles/bench.py --roles $(or $(ROLES),1000)
 
 lab-destroy:
 	scripts/lab.sh down
