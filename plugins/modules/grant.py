@@ -30,6 +30,44 @@ options:
       - Entries are planned in order; a later entry sees the effect of an earlier one.
     type: list
     elements: dict
+    suboptions:
+      type:
+        description: As O(type).
+        type: str
+        choices: [column, database, default_privileges, function, procedure, schema, sequence, table, type]
+      roles:
+        description: As O(roles).
+        type: list
+        elements: str
+      privileges:
+        description: As O(privileges).
+        type: list
+        elements: str
+      objects:
+        description: As O(objects).
+        type: list
+        elements: str
+      schema:
+        description: As O(schema).
+        type: str
+      all_in_schema:
+        description: As O(all_in_schema).
+        type: bool
+      columns:
+        description: As O(columns).
+        type: list
+        elements: str
+      target_roles:
+        description: As O(target_roles).
+        type: list
+        elements: str
+      grant_option:
+        description: As O(grant_option).
+        type: bool
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent, exact]
   type:
     description:
       - Kind of the objects. Default V(table).
@@ -91,7 +129,7 @@ options:
   state:
     description:
       - V(present) grants missing privileges. V(absent) revokes the given privileges.
-      - V(exact) makes the declared privileges authoritative for each grantee on each object:
+      - V(exact) makes the declared privileges authoritative for each grantee on each object;
         privileges they hold that are not declared are revoked, nothing else is touched
         (other grantees and other objects keep their privileges). Default V(present).
       - Grants made by other grantors are revoked as those grantors (C(SET ROLE)).
