@@ -8,7 +8,7 @@ export PY_COLORS := 0
 SCENARIOS ?= default
 ALL_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: bench-roles help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
+.PHONY: bench-roles bench-rbac help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
 
 help:
 	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
@@ -16,6 +16,7 @@ help:
 	@echo "make quick        - unit + integration tests only (fast iteration)"
 	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
 	@echo "make bench-roles ROLES=1000 - role batch benchmark, side by side with community.postgresql"
+	@echo "make bench-rbac ROLES=1000 TABLES=200 - grants at scale, side by side with community.postgresql"
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +57,9 @@ lab: deps collection images
 
 bench-roles: deps collection
 	$(VENV)/bin/python benchmarks/roles/bench.py --roles $(or $(ROLES),1000)
+
+bench-rbac: deps collection
+	$(VENV)/bin/python benchmarks/rbac/bench.py $(if $(ROLES),--roles $(ROLES)) $(if $(TABLES),--tables $(TABLES))
 
 lab-destroy:
 	scripts/lab.sh down
