@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """RBAC at scale: a database with T tables, N login roles in 10 groups, 10 x T x 5 table grants
 and default privileges, converged by pgwarden.postgresql (one role task + one grant task) and by
 community.postgresql (postgresql_user, postgresql_membership, postgresql_privs in loops, as its
@@ -119,7 +118,7 @@ def verify(pg, n_tables):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     ap.add_argument('--roles', type=int, default=1000)
     ap.add_argument('--tables', type=int, default=200)
     ap.add_argument('--skip-peer', action='store_true', help='only measure pgwarden')

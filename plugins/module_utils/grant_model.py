@@ -111,7 +111,10 @@ def split_routine(text, option):
 def _entry(item, where, version):
     kind = item.get('type') or 'table'
     state = item.get('state') or 'present'
-    opt = lambda name: where + name  # noqa: E731
+
+    def opt(name):
+        return where + name
+
     roles = item.get('roles')
     if not roles:
         raise PlanError(opt('roles'), 'at least one grantee (a role name or PUBLIC) is required')

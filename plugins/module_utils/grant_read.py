@@ -13,6 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import split_routine
 
+
 # One ACL as a JSON list of [grantee (null = PUBLIC), grantor, privilege, grantable].
 def _acl_sql(expr):
     return ("(SELECT coalesce(json_agg(json_build_array("
@@ -154,4 +155,3 @@ def parse_snapshot(doc, version):
                 roles=set(doc['roles']), schemas=set(s['name'] for s in doc['schemas']),
                 objects=objects, all=dict((k, sorted(set(v))) for k, v in everything.items()),
                 defaults=defaults)
-

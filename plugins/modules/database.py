@@ -47,11 +47,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Predicts exactly the statements a real run executes, and executes none of them.
     support: full
   diff_mode:
+    description: Shows the objects that change, before and after.
     support: full
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

@@ -139,15 +139,17 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Predicts exactly the statements a real run executes, and executes none of them.
     support: full
   diff_mode:
+    description: Shows the objects that change, before and after.
     support: full
 notes:
   - Missing objects, schemas or roles fail the task before anything changes, except with
     O(state=absent), where there is nothing to revoke.
   - A role literally named C(PUBLIC) (upper case) cannot be a grantee; the name means the pseudo-role.
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

@@ -19,7 +19,7 @@ def run_role(logins):
     try:
         return subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,',
                                '-c', 'local', f.name], env=dict(os.environ, ANSIBLE_NOCOLOR='1',
-                                                                ANSIBLE_PYTHON_INTERPRETER=sys.executable),
+                                                                ANSIBLE_PYTHON_INTERPRETER=sys.executable), check=False,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     finally:
         os.unlink(f.name)

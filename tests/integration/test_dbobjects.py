@@ -26,9 +26,9 @@ def test_database_lifecycle(pg, owners):
     assert res['queries'] == predicted['queries']
     assert pg.query('SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s', (NAME,)) == [('it_own1',)]
     assert module(pg, 'database', **args)['changed'] is False
-    res = module(pg, 'database', **dict(args, owner='it_own2'))
+    res = module(pg, 'database', **{**args, 'owner': 'it_own2'})
     assert res['queries'] == ['ALTER DATABASE "%s" OWNER TO "it_own2"' % NAME]
-    bad = module(pg, 'database', **dict(args, encoding='LATIN1'))
+    bad = module(pg, 'database', **{**args, 'encoding': 'LATIN1'})
     assert bad['failed'] and bad['option'] == 'encoding'
     assert module(pg, 'database', name=NAME, state='absent')['changed'] is True
     assert module(pg, 'database', name=NAME, state='absent')['changed'] is False

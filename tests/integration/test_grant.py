@@ -176,7 +176,10 @@ def test_hostile_identifiers_round_trip(pg, grant, name):
     pg.query('CREATE ROLE %s' % psycopg2.extensions.quote_ident(name, pg.connect(DB)))
     try:
         conn = pg.connect(DB)
-        q = lambda n: psycopg2.extensions.quote_ident(n, conn)  # noqa: E731
+
+        def q(n):
+            return psycopg2.extensions.quote_ident(n, conn)
+
         pg.query('CREATE SCHEMA %s; CREATE TABLE %s.%s (%s int)' % (q(name), q(name), q(name), q(name)), dbname=DB)
         conn.close()
         entries = [dict(type='schema', objects=[name], roles=[name], privileges=['USAGE']),

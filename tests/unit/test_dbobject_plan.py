@@ -22,8 +22,8 @@ def test_create_database_runs_outside_the_transaction():
 
 def test_existing_database_owner_change_and_encoding_guard():
     have = dict(owner='postgres', encoding='UTF8', lc_collate='C.UTF-8', lc_ctype='C.UTF-8')
-    s, _b, _a = plan_database(dict(database=have, roles=['own'], templates=[]), db(owner='own', encoding='utf-8',
-                                                                                  lc_collate='C.utf8'))
+    desired = db(owner='own', encoding='utf-8', lc_collate='C.utf8')
+    s, _b, _a = plan_database(dict(database=have, roles=['own'], templates=[]), desired)
     assert texts(s) == ['ALTER DATABASE "app" OWNER TO "own"'] and s[0].transactional
     with pytest.raises(PlanError) as e:
         plan_database(dict(database=have, roles=[], templates=[]), db(encoding='LATIN1'))
@@ -38,8 +38,8 @@ def test_schema():
     with pytest.raises(PlanError) as e:
         plan_schema(dict(schema=None, roles=[]), dict(name='s', owner='ghost', state='present', cascade=False))
     assert e.value.option == 'owner'
-    assert texts(plan_schema(dict(schema=dict(owner='x'), roles=[]), dict(name='s', owner=None, state='absent',
-                                                                         cascade=True))[0]) == ['DROP SCHEMA "s" CASCADE']
+    dropped = plan_schema(dict(schema=dict(owner='x'), roles=[]), dict(name='s', owner=None, state='absent', cascade=True))
+    assert texts(dropped[0]) == ['DROP SCHEMA "s" CASCADE']
 
 
 def test_extension():

@@ -76,8 +76,19 @@ def test_role_settings(host):
 def test_memberships(host):
     rows = psql(host, "SELECT m.rolname, g.rolname FROM pg_auth_members a "
                       "JOIN pg_roles m ON m.oid = a.member JOIN pg_roles g ON g.oid = a.roleid "
-                      "WHERE m.rolname IN ('app_rw', 'alice', 'report_ro') ORDER BY 1, 2")
-    assert rows == [["alice", "app_rw"]]
+                      "WHERE m.rolname IN ('app_rw', 'alice', 'report_ro', 'migrator') ORDER BY 1, 2")
+    assert rows == [["alice", "app_rw"], ["migrator", "app_rw"]]
+
+
+def test_membership_options(host, pg_version):
+    if int(pg_version) >= 16:
+        query = ("SELECT a.admin_option, a.inherit_option, a.set_option FROM pg_auth_members a "
+                 "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = 'migrator'")
+        assert psql(host, query) == [["t", "f", "t"]]
+    else:
+        query = ("SELECT a.admin_option FROM pg_auth_members a "
+                 "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = 'migrator'")
+        assert psql(host, query) == [["t"]]
 
 
 def test_login_role_connects_over_tcp_with_scram(host):
