@@ -27,11 +27,13 @@ collection:
 unit: deps collection
 	$(VENV)/bin/pytest -q tests/unit
 
+# Each xdist worker starts its own throwaway PostgreSQL; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 integration: deps collection
-	$(VENV)/bin/pytest -q tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/integration
 
 quick: deps collection
-	$(VENV)/bin/pytest -q tests/unit tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
 
 lint: deps collection
 	scripts/lint.sh
