@@ -2,6 +2,7 @@
 """A test webhook receiver: answers 200 to every POST and appends it as one JSON line
 {"time", "path", "body"} to a file. Usage: receiver.py PORT FILE [BIND]"""
 import json
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -33,5 +34,6 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == '__main__':
     server = HTTPServer((sys.argv[3] if len(sys.argv) > 3 else '0.0.0.0', int(sys.argv[1])), Handler)
     server.record = sys.argv[2]
+    os.makedirs(os.path.dirname(os.path.abspath(server.record)), exist_ok=True)
     open(server.record, 'a').close()
     server.serve_forever()
