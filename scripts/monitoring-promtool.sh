@@ -9,8 +9,12 @@ dir="$root/.cache/promtool"
 bin="$dir/root/usr/bin/promtool"
 if [ ! -x "$bin" ]; then
   mkdir -p "$dir"
-  ( cd "$dir" && rm -f prometheus_*.deb && apt-get download prometheus >/dev/null 2>&1 \
-      || { apt-get update >/dev/null && apt-get download prometheus >/dev/null; } )
+  cd "$dir"
+  rm -f prometheus_*.deb
+  if ! apt-get download prometheus >/dev/null 2>&1; then
+    apt-get update >/dev/null
+    apt-get download prometheus >/dev/null
+  fi
   dpkg -x "$dir"/prometheus_*.deb "$dir/root"
 fi
 echo "$bin"

@@ -63,8 +63,8 @@ def thresholds_with_defaults(given):
     for key in sorted(merged):
         crit = key.replace('_warning_', '_critical_')
         if crit != key and crit in merged and merged[crit] < merged[key]:
-                raise ValueError('thresholds.%s: %s is below the warning threshold %s (%s)'
-                                 % (crit, merged[crit], key, merged[key]))
+            raise ValueError('thresholds.%s: %s is below the warning threshold %s (%s)'
+                             % (crit, merged[crit], key, merged[key]))
     return merged
 
 

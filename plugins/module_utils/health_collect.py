@@ -237,7 +237,7 @@ def pgbackrest_info(command):
     if not exe:
         return dict(error='pgbackrest is not installed (%s not found)' % command)
     proc = subprocess.run([exe, '--output=json', 'info'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120)
+                          universal_newlines=True, timeout=120, check=False)
     if proc.returncode != 0:
         return dict(error='pgbackrest info failed (rc=%d): %s' % (proc.returncode, proc.stderr.strip()[-300:]))
     return dict(items=parse_pgbackrest_info(json.loads(proc.stdout or '[]')))

@@ -32,9 +32,23 @@ options:
     type: list
     elements: str
     default: []
-    choices: [connections, disk, long_running_queries, idle_in_transaction, replication_lag,
-              replication_slots, wraparound, backup_age, restore_test, top_statements, table_bloat,
-              index_bloat, unused_indexes, invalid_indexes, duplicate_indexes, dead_tuples]
+    choices:
+      - connections
+      - disk
+      - long_running_queries
+      - idle_in_transaction
+      - replication_lag
+      - replication_slots
+      - wraparound
+      - backup_age
+      - restore_test
+      - top_statements
+      - table_bloat
+      - index_bloat
+      - unused_indexes
+      - invalid_indexes
+      - duplicate_indexes
+      - dead_tuples
   databases:
     description:
       - Databases the per-database checks look into; empty means every database that accepts connections.
@@ -75,11 +89,15 @@ options:
     default: {}
     suboptions:
       connections_warning_percent:
-        description: Warning level of the client connections as a percentage of the connections available to ordinary roles (C(max_connections) minus the reserved slots), in percent.
+        description:
+          - Warning level of the client connections as a percentage of the connections available to
+            ordinary roles (C(max_connections) minus the reserved slots), in percent.
         type: float
         default: 80.0
       connections_critical_percent:
-        description: Critical level of the client connections as a percentage of the connections available to ordinary roles (C(max_connections) minus the reserved slots), in percent.
+        description:
+          - Critical level of the client connections as a percentage of the connections available to
+            ordinary roles (C(max_connections) minus the reserved slots), in percent.
         type: float
         default: 95.0
       disk_warning_percent:
@@ -194,12 +212,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: The module changes nothing; it runs the same in check mode.
     support: full
-    details: The module changes nothing; it runs the same in check mode.
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

@@ -117,7 +117,7 @@ def test_idle_in_transaction_is_flagged_then_clears(pg, health):
 def test_connection_surge_is_flagged_then_clears(pg, health):
     thresholds = dict(connections_warning_percent=10, connections_critical_percent=50)
     assert health(checks=['connections'], thresholds=thresholds)['checks']['connections']['status'] == 'ok'
-    surge = [pg.connect() for _ in range(30)]
+    surge = [pg.connect() for i in range(30)]
     try:
         check = health(checks=['connections'], thresholds=thresholds)['checks']['connections']
         assert check['status'] == 'warning'
@@ -139,8 +139,8 @@ def test_bloated_table_is_flagged_then_clears(pg, health, db, exact):
     args = dict(databases=[db], checks=['table_bloat', 'dead_tuples'], thresholds=dict(bloat_min_bytes=0))
     before = health(**args)['checks']
     assert before['table_bloat']['status'] == 'ok' and before['dead_tuples']['status'] == 'ok'
-    for _ in range(2):
-        pg.query('UPDATE bloated SET n = n + 1', dbname=db)
+    for i in range(2):
+        pg.query('UPDATE bloated SET n = n + %s', (i + 1,), dbname=db)
     pg.query('ANALYZE bloated', dbname=db)
     after = health(**args)['checks']
     bloat = after['table_bloat']

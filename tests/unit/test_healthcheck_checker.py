@@ -81,7 +81,7 @@ def test_unknown_keeps_the_state_unless_asked():
 
 def test_webhook_payload_is_slack_compatible_and_email_is_one_message():
     c = load_checker()
-    alerts, _ = c.transitions({'x': 'critical'}, {'x': res('ok'), 'y': res('critical')})
+    alerts = c.transitions({'x': 'critical'}, {'x': res('ok'), 'y': res('critical')})[0]
     payload = c.webhook_payload(alerts[0], 'db1')
     assert payload['text'].startswith('[RESOLVED] db1 x: back to ok (was critical)')
     assert payload['pgwarden']['kind'] == 'resolved'

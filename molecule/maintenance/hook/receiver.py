@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """A test webhook receiver: answers 200 to every POST and appends it as one JSON line
 {"time", "path", "body"} to a file. Usage: receiver.py PORT FILE [BIND]"""
 import json

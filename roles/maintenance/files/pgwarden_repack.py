@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, pgwarden maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -34,9 +33,9 @@ def main(argv=None):
     thresholds = dict(table_bloat_warning_percent=repack['bloat_percent'],
                       table_bloat_critical_percent=max(repack['bloat_percent'], 70),
                       bloat_min_bytes=repack['min_bytes'])
-    results, _, _ = health_collect.run_checks(connect, dict(checks=['table_bloat'], thresholds=thresholds,
-                                                            databases=repack.get('databases') or [],
-                                                            max_items=1000))
+    options = dict(checks=['table_bloat'], thresholds=thresholds, databases=repack.get('databases') or [],
+                   max_items=1000)
+    results = health_collect.run_checks(connect, options)[0]
     items = results['table_bloat']['items']
     print('%d table(s) over %s%% bloat and %d bytes' % (len(items), repack['bloat_percent'], repack['min_bytes']))
     rc = 0

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, pgwarden maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -61,9 +60,9 @@ def check_all(cfg, only=None):
     if only:
         opts['checks'] = only
     try:
-        results, _, _ = health_collect.run_checks(connector(cfg), opts)
+        results = health_collect.run_checks(connector(cfg), opts)[0]
     except Exception as e:  # cannot connect, or the server refused: one critical alert, not a crash
-        if type(e).__module__.split('.')[0] != 'psycopg2':
+        if type(e).__module__.split('.', maxsplit=1)[0] != 'psycopg2':
             raise
         return {REACHABLE: dict(name=REACHABLE, status='critical', value=0, unit='bool', threshold=None,
                                 message='cannot check PostgreSQL: %s' % str(e).strip(), items=[], count=0)}
