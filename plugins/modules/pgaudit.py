@@ -56,11 +56,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Reports the databases lacking the extension and the statements a real run would execute; executes none.
     support: full
   diff_mode:
+    description: No diff; RV(queries) and RV(lacking) tell what changes.
     support: none
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
