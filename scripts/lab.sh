@@ -44,6 +44,7 @@ up() {
   for h in "${HOSTS[@]}"; do start_host "${h%%:*}" "${h##*:}"; done
   for h in "${HOSTS[@]}"; do wait_booted "${h%%:*}"; done
   mkdir -p "$STATE"
+  subnet="$(podman network inspect "$NET" --format '{{range .Subnets}}{{.Subnet}}{{end}}')"
   {
     echo "# Written by scripts/lab.sh; containers reached with podman exec."
     echo "postgresql:"
@@ -52,6 +53,11 @@ up() {
     echo "  vars:"
     echo "    ansible_connection: containers.podman.podman"
     echo "    ansible_python_interpreter: /usr/bin/python3"
+    echo "    # The lab network may reach the servers over TLS with scram (hostssl only)."
+    echo "    hardening_listen_addresses: ['*']"
+    echo "    hardening_allowlist:"
+    echo "      - {name: lab network, roles: [all], networks: ['$subnet']}"
+    echo "    tls_server_ip_addresses: ['127.0.0.1']"
   } > "$STATE/inventory.yml"
   ansible-playbook -i "$STATE/inventory.yml" playbooks/site.yml
   cat <<MSG
