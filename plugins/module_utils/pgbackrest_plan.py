@@ -159,7 +159,7 @@ def info_facts(entry, now):
 
 
 _TARGET_FORMAT = dict(
-    time=(re.compile(r'^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([+-]\d{1,2}(:?\d{2})?|Z|UTC|[A-Za-z_/]+)?$'),
+    time=(re.compile(r'^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([+-]\d{1,2}(:?\d{2})?|Z|UTC|[A-Za-z_/]+)?$'),
           'a timestamp such as 2026-01-31 12:00:00+00'),
     lsn=(re.compile(r'^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$'), 'an LSN such as 0/3000028'),
     xid=(re.compile(r'^\d+$'), 'a transaction id (digits)'),
@@ -175,6 +175,10 @@ def plan_restore(params, target_dir):
     data_dir, ttype, target = params['data_dir'], params['target_type'], params.get('target')
     if not data_dir or not data_dir.startswith('/'):
         raise PlanError('data_dir', 'must be an absolute path, got %r' % data_dir)
+    if ttype == 'time' and target:
+        # ISO 8601 as YAML and Python print it; pgBackRest selects the backup set only from 'date time+tz'
+        target = re.sub(r'^(\d{4}-\d{2}-\d{2})T', r'\1 ', str(target).strip())
+        target = re.sub(r'Z$', '+00', target)
     if ttype in TARGET_TYPES:
         if target in (None, ''):
             raise PlanError('target', 'target_type=%s needs a target (%s)' % (ttype, _TARGET_FORMAT[ttype][1]))

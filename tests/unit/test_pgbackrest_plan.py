@@ -183,3 +183,12 @@ def test_option_args_and_secrets():
 def test_postmaster_pid():
     assert postmaster_pid('4242\n/var/lib/postgresql/15/main\n') == 4242
     assert postmaster_pid('') is None
+
+
+@pytest.mark.parametrize('given,sent', [
+    ('2026-01-31T12:00:00.5+00:00', '2026-01-31 12:00:00.5+00:00'),
+    ('2026-01-31T12:00:00Z', '2026-01-31 12:00:00+00'),
+    ('2026-01-31 12:00:00', '2026-01-31 12:00:00'),
+])
+def test_plan_restore_normalises_iso_times(given, sent):
+    assert '--target=' + sent in plan_restore(restore(target_type='time', target=given), EMPTY)
