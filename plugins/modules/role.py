@@ -27,10 +27,64 @@ options:
     type: str
   roles:
     description:
-      - Batch form. A list of roles, each a dict of the role options below (with O(name)
+      - Batch form. A list of roles, each a dict of the role options (with C(name)
         required). Converged in one task with a constant number of catalog queries.
+      - The top-level role options other than O(update_password) cannot be combined with O(roles).
     type: list
     elements: dict
+    suboptions:
+      name:
+        description: Name of the role.
+        type: str
+        required: true
+      state:
+        description: Whether the role should exist; V(present) when not given.
+        type: str
+        choices: [present, absent]
+      login:
+        description: See O(login).
+        type: bool
+      superuser:
+        description: See O(superuser).
+        type: bool
+      createdb:
+        description: See O(createdb).
+        type: bool
+      createrole:
+        description: See O(createrole).
+        type: bool
+      replication:
+        description: See O(replication).
+        type: bool
+      bypassrls:
+        description: See O(bypassrls).
+        type: bool
+      inherit:
+        description: See O(inherit).
+        type: bool
+      connection_limit:
+        description: See O(connection_limit).
+        type: int
+      valid_until:
+        description: See O(valid_until).
+        type: str
+      password:
+        description: See O(password).
+        type: str
+      update_password:
+        description: See O(update_password); defaults to the top-level value.
+        type: str
+        choices: [always, on_create]
+      member_of:
+        description: See O(member_of).
+        type: list
+        elements: raw
+      settings:
+        description: See O(settings).
+        type: dict
+      database_settings:
+        description: See O(database_settings).
+        type: dict
   exclusive:
     description:
       - Make the declared list authoritative. Roles that are not declared are dropped,
@@ -39,10 +93,9 @@ options:
     type: bool
     default: false
   state:
-    description: Whether the role should exist.
+    description: Whether the role should exist; V(present) when not given.
     type: str
     choices: [present, absent]
-    default: present
   login:
     description: LOGIN attribute. Unset means unmanaged (CREATE ROLE defaults to NOLOGIN).
     type: bool
@@ -109,11 +162,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Predicts exactly the statements a real run executes, and executes none of them.
     support: full
   diff_mode:
+    description: Shows each changed role before and after (no password, only whether one is set).
     support: full
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
@@ -176,10 +231,11 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_read impo
     parse_snapshot, snapshot_params, snapshot_query)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
-ARGUMENT_SPEC = connection_argument_spec(
+ARGUMENT_SPEC = connection_argument_spec(**ROLE_OPTIONS)
+ARGUMENT_SPEC.update(
     roles=dict(type='list', elements='dict', options=dict(ROLE_OPTIONS, name=dict(type='str', required=True))),
     exclusive=dict(type='bool', default=False),
-    **dict(ROLE_OPTIONS, update_password=dict(type='str', choices=['always', 'on_create'], default='always', no_log=False))
+    update_password=dict(type='str', choices=['always', 'on_create'], default='always', no_log=False),
 )
 
 

@@ -1,7 +1,3 @@
-import os
-import sys
-sys.path.insert(0, os.path.dirname(__file__))
-
 import pytest
 
 from pgserver import PgServer

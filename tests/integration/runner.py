@@ -50,7 +50,7 @@ def run_module(module, args, check=False, diff=False, extra_env=None):
     if diff:
         cmd.append('--diff')
     try:
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     finally:
         os.unlink(path)
     try:

@@ -82,8 +82,8 @@ def test_empty_password_removes_it():
 
 
 def test_valid_until_compared_after_server_normalisation():
-    cur = current(role('a', valid_until='2030-01-01 00:00:00+00'), valid_until={'2030-01-01': '2030-01-01 00:00:00+00',
-                                                                                 'infinity': 'infinity'})
+    normalised = {'2030-01-01': '2030-01-01 00:00:00+00', 'infinity': 'infinity'}
+    cur = current(role('a', valid_until='2030-01-01 00:00:00+00'), valid_until=normalised)
     assert plan(cur, name='a', valid_until='2030-01-01').statements == []
     assert texts(plan(cur, name='a', valid_until='infinity').statements) == ['ALTER ROLE "a" WITH VALID UNTIL \'infinity\'']
 

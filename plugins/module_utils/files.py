@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pgwarden maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Configuration files written the safe way: atomically, with restrictive modes, backed up."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import shutil
+import stat
+import tempfile
+import time
+
+
+def read_text(path):
+    """The file's text, or None if it does not exist."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read().decode('utf-8')
+    except (IOError, OSError) as e:
+        if getattr(e, 'errno', None) == 2:
+            return None
+        raise
+
+
+def file_mode(path):
+    """The permission bits of `path`, or None if it does not exist."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def atomic_write(path, text, mode, owner_of=None):
+    """Write `text` to `path` through a temporary file in the same directory and a rename.
+
+    Readers see the old or the new content, never a partial one. The new file gets
+    `mode` and the owner and group of the existing file (or of `owner_of`, if given,
+    when `path` does not exist yet) where the process is allowed to set them.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    ref = path if os.path.exists(path) else owner_of
+    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(text.encode('utf-8'))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        if ref and os.path.exists(ref):
+            st = os.stat(ref)
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.chown(tmp, st.st_uid, st.st_gid)
+                except OSError:
+                    pass  # not root: the file keeps the writer's ownership
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def backup(path):
+    """Copy `path` next to itself as PATH.YYYYmmddTHHMMSS.N~ (mode and owner kept); returns the copy's name."""
+    if not os.path.exists(path):
+        return None
+    stamp = time.strftime('%Y%m%dT%H%M%S')
+    n = 0
+    while True:
+        dest = '%s.%s.%d~' % (path, stamp, n)
+        if not os.path.exists(dest):
+            break
+        n += 1
+    shutil.copy2(path, dest)
+    st = os.stat(path)
+    try:
+        os.chown(dest, st.st_uid, st.st_gid)
+    except OSError:
+        pass
+    return dest

@@ -1,0 +1,116 @@
+import os
+
+import pytest
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import atomic_write, backup, file_mode, read_text
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import explain
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_model import (
+    HEADER, include_lines, lockout, mask, normalise_rules, render_file)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+
+ADMIN = dict(type='local', databases=['all'], users=['postgres'], method='peer')
+
+
+def rules(*rs):
+    return normalise_rules(list(rs))
+
+
+def test_render_ordered_rules_with_options_and_quoting():
+    text, numbers = render_file(rules(
+        ADMIN,
+        dict(type='hostssl', databases=['app', 'my db'], users=['+readers'], address='10.1.2.0/24',
+             method='scram-sha-256', comment='application servers'),
+        dict(type='hostssl', users=['report'], address='192.0.2.7', method='cert',
+             options={'clientcert': 'verify-full', 'map': 'certmap'}),
+        dict(type='hostssl', address='::1', method='scram-sha-256'),
+        dict(type='host', address='.example.com', method='scram-sha-256'),
+        dict(type='hostnossl', address='all', method='reject')))
+    assert text.startswith(HEADER)
+    body = text[len(HEADER):].splitlines()
+    assert body == [
+        '',
+        'local  all  postgres  peer',
+        '# application servers',
+        'hostssl  app,"my db"  +readers  10.1.2.0/24  scram-sha-256',
+        'hostssl  all  report  192.0.2.7/32  cert  clientcert=verify-full  map=certmap',
+        'hostssl  all  all  ::1/128  scram-sha-256',
+        'host  all  all  .example.com  scram-sha-256',
+        'hostnossl  all  all  all  reject',
+    ]
+    lines = text.splitlines()
+    assert [lines[n - 1] for n in numbers] == body[1:2] + body[3:]
+
+
+def test_include_lines_preserved_after_rules():
+    old = 'local all all peer\ninclude_dir conf.d  # extra\ninclude_if_exists "/etc/x y.conf"\n'
+    assert include_lines(old) == ['include_dir conf.d  # extra', 'include_if_exists "/etc/x y.conf"']
+    text, _ = render_file(rules(ADMIN, dict(type='include_dir', file='conf.d')), ['include_dir conf.d',
+                                                                                  'include ext.conf'])
+    assert text.endswith('include_dir conf.d\n\n# include lines found in the previous file, kept by pgwarden\n'
+                         'include ext.conf\n')
+
+
+@pytest.mark.parametrize('rule,option,problem', [
+    (dict(type='hostssl', method='scram-sha-256'), 'rules[1].address', 'is required'),
+    (dict(type='host', address='10.0.0.1/8', method='md5'), 'rules[1].address', 'host bits set'),
+    (dict(type='host', address='300.1.1.1/32', method='md5'), 'rules[1].address', 'not a valid address'),
+    (dict(type='host', address='10.0.0.0/33', method='md5'), 'rules[1].address', 'not a valid'),
+    (dict(type='host', address='bad_host!', method='md5'), 'rules[1].address', 'neither a CIDR'),
+    (dict(type='local', address='10.0.0.0/8', method='peer'), 'rules[1].address', 'take no address'),
+    (dict(type='host', address='all', method='cert'), 'rules[1].method', 'needs a hostssl'),
+    (dict(type='host', address='all', method='peer'), 'rules[1].method', 'only works for local'),
+    (dict(type='hostssl', address='all', method='scram-sha-256', options={'map': 'x'}), 'rules[1].options',
+     "'map' is not an option of method scram-sha-256"),
+    (dict(type='host', address='all', method='md5', options={'clientcert': 'verify-full'}), 'rules[1].options',
+     'only valid on hostssl'),
+    (dict(type='hostssl', address='all', method='cert', options={'clientcert': 'verify-ca'}), 'rules[1].options',
+     'verify-full'),
+    (dict(type='hostssl', address='all', method='nope'), 'rules[1].method', 'must be one of'),
+    (dict(type='hostx', address='all', method='md5'), 'rules[1].type', 'must be one of'),
+    (dict(type='include'), 'rules[1].file', 'is required'),
+    (dict(type='host', users=['a"b'], address='all', method='md5'), 'rules[1].users', 'double quote'),
+    (dict(type='host', databases=[], address='all', method='md5'), 'rules[1].databases', 'must not be empty'),
+])
+def test_invalid_rules_name_the_field(rule, option, problem):
+    with pytest.raises(PlanError) as e:
+        rules(ADMIN, rule)
+    assert e.value.option == option and problem in e.value.problem
+
+
+def test_lockout_guard():
+    assert lockout(rules(ADMIN), 'postgres', 'postgres') is None
+    assert lockout(rules(dict(type='local', databases=['postgres'], users=['all'], method='trust')),
+                   'postgres', 'postgres') is None
+    assert 'no local rule' in lockout(rules(dict(type='host', address='all', method='scram-sha-256')),
+                                       'postgres', 'postgres')
+    refused = lockout(rules(dict(type='local', method='reject'), ADMIN), 'postgres', 'postgres')
+    assert refused.startswith('rules[0]') and 'reject' in refused
+    assert 'scram-sha-256' in lockout(rules(dict(type='local', method='scram-sha-256')), 'postgres', 'postgres')
+    assert lockout(rules(dict(type='local', method='scram-sha-256')), 'postgres', 'postgres', password_given=True) is None
+    # rules for other users or databases do not count; ambiguous rejects are assumed to match
+    assert lockout(rules(dict(type='local', users=['app'], method='reject'),
+                         dict(type='local', databases=['replication'], method='reject'), ADMIN),
+                   'postgres', 'postgres') is None
+    assert 'may match' in lockout(rules(dict(type='local', users=['+blocked'], method='reject'), ADMIN),
+                                  'postgres', 'postgres')
+    assert lockout(rules(dict(type='local', users=['+admins'], method='peer'), ADMIN), 'postgres', 'postgres') is None
+
+
+def test_mask_secrets_and_explain():
+    assert mask('host all all all ldap ldapbindpasswd="s e" ldapserver=x') == \
+        'host all all all ldap ldapbindpasswd=******** ldapserver=x'
+    assert explain([dict(line=5, error='bad'), dict(line=9, error='worse')], [4, 5]) == ['rules[1]: bad', 'line 9: worse']
+
+
+def test_atomic_write_backup_and_modes(tmp_path):
+    path = str(tmp_path / 'pg_hba.conf')
+    assert read_text(path) is None and backup(path) is None
+    atomic_write(path, 'one\n', 0o640)
+    assert read_text(path) == 'one\n' and file_mode(path) == 0o640
+    copy = backup(path)
+    atomic_write(path, u'two \u00e9\n', 0o600)
+    assert read_text(path) == u'two \u00e9\n' and file_mode(path) == 0o600
+    assert read_text(copy) == 'one\n' and copy.endswith('~')
+    assert backup(path) != copy
+    names = os.listdir(str(tmp_path))
+    assert len(names) == 3 and all(n == 'pg_hba.conf' or n.endswith('~') for n in names), 'no temporary file left'
