@@ -219,7 +219,13 @@ def read_cluster(module, pg_path):
     if not os.path.exists(controldata):
         controldata = module.get_bin_path('pg_controldata')
     if not controldata:
-        return dict(version=version, system_id=None)
+        return dict(version=version, system_id=None, state=None)
     rc, out, _err = module.run_command([controldata, pg_path], environ_update=dict(LC_ALL='C'))
-    match = re.search(r'^Database system identifier:\s*(\d+)', out or '', re.M) if rc == 0 else None
-    return dict(version=version, system_id=int(match.group(1)) if match else None)
+    return dict(parse_controldata(out if rc == 0 else ''), version=version)
+
+
+def parse_controldata(text):
+    """System identifier and state ('in production', 'in archive recovery', 'shut down', ...) from pg_controldata."""
+    sysid = re.search(r'^Database system identifier:\s*(\d+)', text or '', re.M)
+    state = re.search(r'^Database cluster state:\s*(.+?)\s*$', text or '', re.M)
+    return dict(system_id=int(sysid.group(1)) if sysid else None, state=state.group(1) if state else None)

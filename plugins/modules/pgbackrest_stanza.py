@@ -87,6 +87,14 @@ message:
   returned: always
   type: str
   sample: missing stanza path
+cluster:
+  description:
+    - The cluster in C(pg1-path) as its control file describes it - C(version), C(system_id) and
+      C(state) (V(in production) on a primary, V(in archive recovery) on a standby, V(shut down), ...).
+    - Null when the data directory cannot be read (for example on a repository host).
+  returned: with O(state=present)
+  type: dict
+  sample: {version: '15', system_id: 7710726934292846254, state: in production}
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -107,7 +115,7 @@ ARGUMENT_SPEC = pgbackrest_argument_spec(
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    runner, done = None, 0
+    runner, done, cluster = None, 0, None
     try:
         runner = Runner(module)
         entry = stanza_entry(runner.info(), p['stanza'])
@@ -124,7 +132,7 @@ def main():
     except RunError as e:
         module.fail_json(msg=str(e), rc=e.rc, commands=runner.commands, changed=done > 0)
     after = 'healthy' if p['state'] == 'present' else 'missing'
-    module.exit_json(changed=bool(changes), commands=runner.commands, state_before=state, message=message,
+    module.exit_json(changed=bool(changes), commands=runner.commands, state_before=state, message=message, cluster=cluster,
                      diff=dict(before=dict(stanza=p['stanza'], state=state), after=dict(stanza=p['stanza'], state=after)))
 
 

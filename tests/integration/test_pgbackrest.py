@@ -86,6 +86,7 @@ def test_stanza_create_is_idempotent_and_check_mode_changes_nothing(stanza):
     assert created['changed'] is True and created['commands'] == predicted['commands']
     again = stanza.module('pgbackrest_stanza')
     assert again['changed'] is False and again['state_before'] == 'healthy'
+    assert again['cluster']['state'] == 'in production' and again['cluster']['version'] == open(os.path.join(stanza.pg.data, 'PG_VERSION')).read().strip()
     assert [c.split()[-1] for c in again['commands']] == ['check']
     assert stanza.pgbackrest('check').returncode == 0
     assert PASSPHRASE not in created['_stdout'] + again['_stdout']

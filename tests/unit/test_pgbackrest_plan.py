@@ -192,3 +192,11 @@ def test_postmaster_pid():
 ])
 def test_plan_restore_normalises_iso_times(given, sent):
     assert '--target=' + sent in plan_restore(restore(target_type='time', target=given), EMPTY)
+
+
+def test_parse_controldata():
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import parse_controldata
+    text = ('pg_control version number:            1300\nDatabase system identifier:           7710726934292846254\n'
+            'Database cluster state:               in archive recovery\n')
+    assert parse_controldata(text) == dict(system_id=SYSID, state='in archive recovery')
+    assert parse_controldata('') == dict(system_id=None, state=None)
