@@ -4,6 +4,7 @@ The cluster is this file's own (archive_mode needs a restart), the repository an
 encrypted (aes-256-cbc) directory in the fixture's temporary directory, and the modules
 run as the postgres user, as they do on a real host.
 """
+import json
 import os
 import pwd
 import shutil
@@ -189,3 +190,45 @@ def test_point_in_time_restore_into_a_scratch_directory(stanza):
         stop()
     again = stanza.module('pgbackrest_restore', data_dir=scratch)
     assert again['failed'] and again['option'] == 'delta'
+
+
+RESTORE_TEST = os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'pgbackrest', 'files', 'pgwarden-restore-test')
+
+
+def test_restore_test_script_restores_checks_and_writes_a_passing_status(stanza, tmp_path):
+    assert not stanza.module('pgbackrest_stanza').get('failed')
+    assert not stanza.module('pgbackrest_backup', type='full', max_age='1d').get('failed')
+    stanza.pg.query('CREATE TABLE IF NOT EXISTS drill (id int primary key)')
+    stanza.pg.query('INSERT INTO drill SELECT generate_series(1, 500) ON CONFLICT DO NOTHING')
+    assert stanza.pgbackrest('check').returncode == 0  # the rows reach the archive (archive_timeout on a real host)
+    work = os.path.join(stanza.pg.root, 'drill')
+    os.mkdir(work)
+    pw = pwd.getpwnam('postgres')
+    os.chown(work, pw.pw_uid, pw.pw_gid)
+    cfg = dict(stanza='it', config=stanza.config, scratch_dir=os.path.join(work, 'scratch'), port=_free_port(),
+               status_file=os.path.join(work, 'status', 'restore-test.json'), rto_seconds=3600,
+               tables=[dict(database='postgres', table='public.drill', min_rows=500)])
+    cfg_path = os.path.join(work, 'restore-test.json')
+    with open(cfg_path, 'w') as f:
+        json.dump(cfg, f)
+
+    def drill(config):
+        with open(cfg_path, 'w') as f:
+            json.dump(config, f)
+        proc = subprocess.run(['runuser', '-u', 'postgres', '--', '/usr/bin/python3',
+                               os.path.abspath(RESTORE_TEST), cfg_path], capture_output=True, text=True)
+        with open(cfg['status_file']) as f:
+            return proc.returncode, json.load(f)
+
+    rc, status = drill(cfg)
+    assert rc == 0 and status['result'] == 'passed', [c for c in status['checks'] if not c['ok']] or status
+    assert status['duration_seconds'] > 0 and status['finished_at'] and status['backup_label'] and status['within_rto']
+    checks = dict((c['check'] + ':' + c.get('table', c.get('database', '')), c) for c in status['checks'])
+    assert checks['rows:public.drill']['rows'] == 500
+    assert any(c['check'] == 'amcheck' and c['indexes'] > 0 for c in status['checks'])
+    assert not os.path.exists(cfg['scratch_dir']), 'the scratch copy must be removed'
+    assert oct(os.stat(cfg['status_file']).st_mode & 0o777) == '0o644'
+    # a declared table that is missing makes the test fail, and the status says so
+    rc, status = drill(dict(cfg, tables=[dict(database='postgres', table='public.no_such_table')]))
+    assert rc == 1 and status['result'] == 'failed' and 'check' in status['error']
+    assert not os.path.exists(cfg['scratch_dir'])
