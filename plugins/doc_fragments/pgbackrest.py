@@ -43,6 +43,6 @@ options:
 requirements:
   - pgBackRest on the managed host (Debian package C(pgbackrest))
 notes:
-  - Run the task as the operating system user that owns the cluster (C(become_user=postgres)):
+  - Run the task as the operating system user that owns the cluster (C(become_user=postgres)), because
     pgBackRest reads the data directory and must own the repository files.
 '''

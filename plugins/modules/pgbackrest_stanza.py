@@ -12,7 +12,7 @@ short_description: Create, upgrade or delete a pgBackRest stanza, then check it
 version_added: 0.1.0
 description:
   - Reads the stanza from C(pgbackrest info --output=json) and the cluster's version and
-    system identifier from its control file, then decides: a missing stanza is created
+    system identifier from its control file, then decides. A missing stanza is created
     (C(stanza-create)), a stanza whose PostgreSQL version or system identifier no longer
     matches the cluster is upgraded (C(stanza-upgrade)), a healthy one is left alone.
   - After a change, and on every run with O(check=true), C(pgbackrest check) verifies that
