@@ -41,11 +41,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.pgbackrest
 attributes:
   check_mode:
+    description: Reads the repository and reports whether a backup would be taken; takes none.
     support: full
   diff_mode:
+    description: Not supported.
     support: none
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
@@ -82,7 +84,7 @@ backup:
   type: dict
   contains:
     label: {description: Backup label, type: str, sample: 20260101-010000F}
-    type: {description: Type actually taken (full, diff or incr), type: str}
+    type: {description: 'Type actually taken: full, diff or incr', type: str}
     prior: {description: Label of the backup this one depends on, type: str}
     size: {description: Size of the database restored from this backup, type: int}
     delta: {description: Amount of database data in this backup, type: int}

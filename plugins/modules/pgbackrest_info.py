@@ -20,11 +20,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.pgbackrest
 attributes:
   check_mode:
+    description: Read-only; runs the same in check mode.
     support: full
   diff_mode:
+    description: Not supported.
     support: none
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

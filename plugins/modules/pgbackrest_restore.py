@@ -80,11 +80,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.pgbackrest
 attributes:
   check_mode:
+    description: Validates every option and the target directory and reports the restore command; restores nothing.
     support: full
   diff_mode:
+    description: Not supported.
     support: none
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

@@ -48,11 +48,13 @@ extends_documentation_fragment:
   - pgwarden.postgresql.pgbackrest
 attributes:
   check_mode:
+    description: Reads the stanza and the cluster and reports the commands that would run; runs no command that changes anything, and not the check.
     support: full
   diff_mode:
+    description: Shows the stanza state before and after.
     support: full
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
