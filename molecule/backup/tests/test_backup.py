@@ -104,7 +104,7 @@ def test_restore_test_job_writes_a_passing_status(host):
     ''' % PSQL)
     res = host.run('systemctl start pgwarden-restore-test.service; echo "rc=$?"; '
                    'cat /var/lib/pgwarden/restore-test.json; test ! -e /var/lib/pgwarden/restore-test')
-    rc_line, _, status_text = res.stdout.partition('\n')
+    rc_line, _nl, status_text = res.stdout.partition('\n')
     status = json.loads(status_text)
     assert rc_line == 'rc=0' and status['result'] == 'passed', res.stdout
     assert status['duration_seconds'] > 0 and status['finished_at'] and status['within_rto'] is True

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Backup and restore durations of a test database with pgBackRest (encrypted aes-256-cbc, zst).
 
 A throwaway PostgreSQL (tests/integration/pgserver.py) is filled with pgbench at the given
@@ -7,7 +6,7 @@ full backup, incremental backup after some pgbench traffic, restore into a scrat
 directory, and restore + recovery until the copy accepts writes (the RTO of this database).
 Prints one table; nothing is asserted. Run as root from the worktree root:
 
-    /opt/pgw-venv/bin/python benchmarks/pgbackrest_durations.py [--scale 20] [--process-max 2]
+    .venv/bin/python benchmarks/pgbackrest/bench.py [--scale 20] [--process-max 2]
 """
 import argparse
 import json
@@ -17,7 +16,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'integration'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tests', 'integration'))
 from pgserver import PgServer, _free_port  # noqa: E402
 
 
@@ -59,11 +58,11 @@ def main():
         size = pg.query('SELECT pg_database_size(current_database())')[0][0]
         pgbackrest('stanza-create')
         rows = []
-        t, _ = timed(lambda: pgbackrest('--type=full', 'backup'))
+        t, _out = timed(lambda: pgbackrest('--type=full', 'backup'))
         rows.append(('full backup', t))
         subprocess.run(as_pg + [pgbench, '-n', '-t', '2000', '-h', pg.socket_dir, '-p', str(pg.port), 'postgres'],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        t, _ = timed(lambda: pgbackrest('--type=incr', 'backup'))
+        t, _out = timed(lambda: pgbackrest('--type=incr', 'backup'))
         rows.append(('incremental backup after 2000 pgbench transactions', t))
         pgbackrest('check')
         info = json.loads(pgbackrest('--output=json', 'info'))[0]
@@ -93,7 +92,7 @@ def main():
         subprocess.run(as_pg + [ctl, '-D', scratch, '-m', 'fast', '-w', 'stop'], check=True, stdout=subprocess.DEVNULL)
         print('pgBackRest %s, PostgreSQL %s, pgbench scale %d: database %.0f MiB, repository full backup %.1f MiB '
               '(aes-256-cbc + zst), process-max %d' % (
-                  subprocess.run(['pgbackrest', 'version'], stdout=subprocess.PIPE, text=True).stdout.split()[-1],
+                  subprocess.run(['pgbackrest', 'version'], stdout=subprocess.PIPE, text=True, check=True).stdout.split()[-1],
                   pg.query('SHOW server_version')[0][0].split()[0], opts.scale, size / 1048576.0,
                   full['info']['repository']['size'] / 1048576.0, opts.process_max))
         print('%-58s %10s' % ('operation', 'seconds'))
