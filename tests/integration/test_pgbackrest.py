@@ -192,7 +192,7 @@ def test_point_in_time_restore_into_a_scratch_directory(stanza):
     assert again['failed'] and again['option'] == 'delta'
 
 
-RESTORE_TEST = os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'pgbackrest', 'files', 'pgwarden-restore-test')
+RESTORE_TEST = os.path.join(os.path.dirname(__file__), '..', '..', 'roles', 'pgbackrest', 'files', 'pgwarden_restore_test.py')
 
 
 def test_restore_test_script_restores_checks_and_writes_a_passing_status(stanza, tmp_path):

@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-"""pgwarden-restore-test: prove that the newest backup restores, and how long it takes.
+"""pgwarden restore test: prove that the newest backup restores, and how long it takes.
 
 Restores the newest pgBackRest backup (replaying the archived WAL) into a scratch
 directory with archiving off, starts it on a spare port with its own socket, checks it
@@ -30,7 +29,7 @@ CONTROL_SETTINGS = {  # pg_controldata line -> setting recovery needs at least a
 
 
 def run(argv, **kw):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, **kw)
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, **kw)
     if proc.returncode != 0:
         raise RuntimeError('%s failed (rc=%d): %s' % (' '.join(argv[:3]), proc.returncode, proc.stdout.strip()[-800:]))
     return proc.stdout
@@ -41,7 +40,7 @@ def quote_ident(name):
 
 
 def table_sql(table):
-    schema, _, name = table.rpartition('.')
+    schema, _dot, name = table.rpartition('.')
     return (quote_ident(schema) + '.' if schema else '') + quote_ident(name)
 
 
@@ -61,15 +60,16 @@ class Scratch(object):
     def clean(self):
         if os.path.exists(os.path.join(self.data, 'postmaster.pid')) and self.bindir:
             subprocess.run([os.path.join(self.bindir, 'pg_ctl'), '-D', self.data, '-m', 'immediate', 'stop'],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def restore(self):
         os.makedirs(self.data, 0o700)
         os.makedirs(self.sock, 0o700)
         config = ['--config=%s' % self.cfg['config']] if self.cfg.get('config') else []
-        out = run([self.cfg.get('pgbackrest', 'pgbackrest')] + config + ['--stanza=%s' % self.cfg['stanza'],
-                   '--pg1-path=%s' % self.data, '--archive-mode=off', '--log-level-console=info', 'restore'])
+        out = run([self.cfg.get('pgbackrest', 'pgbackrest')] + config
+                  + ['--stanza=%s' % self.cfg['stanza'], '--pg1-path=%s' % self.data, '--archive-mode=off',
+                     '--log-level-console=info', 'restore'])
         label = re.search(r'restore backup set (\S+?),?\s', out)
         with open(os.path.join(self.data, 'PG_VERSION')) as f:
             self.bindir = '/usr/lib/postgresql/%s/bin' % f.read().strip()
