@@ -8,13 +8,15 @@ export PY_COLORS := 0
 SCENARIOS ?= default
 ALL_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
+.PHONY: bench-roles bench-rbac help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
 
 help:
 	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
 	@echo "make test         - the whole test suite (what .ci/run runs)"
 	@echo "make quick        - unit + integration tests only (fast iteration)"
 	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
+	@echo "make bench-roles ROLES=1000 - role batch benchmark, side by side with community.postgresql"
+	@echo "make bench-rbac ROLES=1000 TABLES=200 - grants at scale, side by side with community.postgresql"
 
 deps:
 	@scripts/install-deps.sh
@@ -25,11 +27,13 @@ collection:
 unit: deps collection
 	$(VENV)/bin/pytest -q tests/unit
 
+# Each xdist worker starts its own throwaway PostgreSQL; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 integration: deps collection
-	$(VENV)/bin/pytest -q tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/integration
 
 quick: deps collection
-	$(VENV)/bin/pytest -q tests/unit tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
 
 lint: deps collection
 	scripts/lint.sh
@@ -52,6 +56,12 @@ test: deps collection
 
 lab: deps collection images
 	scripts/lab.sh up
+
+bench-roles: deps collection
+	$(VENV)/bin/python benchmarks/roles/bench.py --roles $(or $(ROLES),1000)
+
+bench-rbac: deps collection
+	$(VENV)/bin/python benchmarks/rbac/bench.py $(if $(ROLES),--roles $(ROLES)) $(if $(TABLES),--tables $(TABLES))
 
 lab-destroy:
 	scripts/lab.sh down

@@ -19,13 +19,15 @@ MASK=(systemd-remount-fs.service sys-kernel-config.mount sys-kernel-debug.mount
       sys-kernel-tracing.mount dev-hugepages.mount systemd-firstboot.service
       getty.target console-getty.service systemd-udevd.service systemd-modules-load.service
       apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer)
-STAMP="$(sha256sum "$0" | cut -c1-16)"
+# Version stamp: this script without its comments, so editing a comment does not rebuild.
+STAMP="$(grep -v '^[[:space:]]*#' "$0" | sha256sum | cut -c1-16)"
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 codename() { case "$1" in 12) echo bookworm ;; 13) echo trixie ;; *) echo "unknown Debian version $1" >&2; return 1 ;; esac; }
 
 stamp_of() { podman image inspect --format '{{index .Config.Labels "pgwarden.stamp"}}' "$1" 2>/dev/null || true; }
 
+# shellcheck disable=SC2317  # run through "bash -c" as root, see build()
 configure_rootfs() {  # $1 rootfs, $2 codename
   local r="$1" c="$2"
   cat > "$r/etc/apt/sources.list" <<SRC

@@ -9,7 +9,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 set -a; eval "$(scripts/podman-env.sh)"; set +a
 VENV="${VENV:-$root/.venv}"
-export PATH="$VENV/bin:$PATH"
+if [ -x "$VENV/bin/ansible-playbook" ]; then export PATH="$VENV/bin:$PATH"; fi
 ANSIBLE_COLLECTIONS_PATH="$(scripts/collection-path.sh)"
 export ANSIBLE_COLLECTIONS_PATH
 export PGW_APT_CACHE="${PGW_APT_CACHE:-/var/cache/pgwarden/apt}"

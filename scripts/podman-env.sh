@@ -12,11 +12,11 @@ conf="$root/.ci/containers.conf"
 need=0
 # cgroup v2 only ("unified") reports cgroup2fs; v1 and hybrid mount a tmpfs there.
 [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ] || need=1
-# podman's defaults ask for nofile=1048576 and a large nproc; without
-# CAP_SYS_RESOURCE that fails when the hard limits are lower.
+# Rootful podman raises nofile and nproc of every container to 1048576 by default;
+# without CAP_SYS_RESOURCE that fails when the hard limits are lower.
 hn="$(ulimit -Hn)"; hu="$(ulimit -Hu)"
 [ "$hn" = unlimited ] || [ "$hn" -ge 1048576 ] || need=1
-[ "$hu" = unlimited ] || [ "$hu" -ge 4096 ] || need=1
+[ "$hu" = unlimited ] || [ "$hu" -ge 1048576 ] || need=1
 
 if [ "$need" = 1 ]; then
   echo "CONTAINERS_CONF=$conf"

@@ -1,7 +1,5 @@
 """Checks of the converged hosts, made from outside the collection: psql, systemctl, catalogs."""
 
-import shlex
-
 import pytest
 
 # What Debian ships, stated independently of the role's own variables.
@@ -19,7 +17,7 @@ def pg_version(host):
 def psql(host, sql):
     """Run one query as the postgres OS user over the unix socket; return its rows."""
     out = host.check_output(
-        "runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -c %s", shlex.quote(sql)
+        "runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -c %s", sql
     )
     return [line.split("|") for line in out.splitlines() if line]
 
@@ -78,16 +76,27 @@ def test_role_settings(host):
 def test_memberships(host):
     rows = psql(host, "SELECT m.rolname, g.rolname FROM pg_auth_members a "
                       "JOIN pg_roles m ON m.oid = a.member JOIN pg_roles g ON g.oid = a.roleid "
-                      "WHERE m.rolname IN ('app_rw', 'alice', 'report_ro') ORDER BY 1, 2")
-    assert rows == [["alice", "app_rw"]]
+                      "WHERE m.rolname IN ('app_rw', 'alice', 'report_ro', 'migrator') ORDER BY 1, 2")
+    assert rows == [["alice", "app_rw"], ["migrator", "app_rw"]]
+
+
+def test_membership_options(host, pg_version):
+    if int(pg_version) >= 16:
+        query = ("SELECT a.admin_option, a.inherit_option, a.set_option FROM pg_auth_members a "
+                 "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = 'migrator'")
+        assert psql(host, query) == [["t", "f", "t"]]
+    else:
+        query = ("SELECT a.admin_option FROM pg_auth_members a "
+                 "JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = 'migrator'")
+        assert psql(host, query) == [["t"]]
 
 
 def test_login_role_connects_over_tcp_with_scram(host):
-    cmd = ("PGPASSWORD=%s psql -X -At -h 127.0.0.1 -p 5432 -U alice -d postgres "
-           "-c 'SELECT current_user, current_setting(''statement_timeout'')'")
-    out = host.check_output(cmd, shlex.quote("S3cret-'quote;"))
+    cmd = "PGPASSWORD=%s psql -X -At -h 127.0.0.1 -p 5432 -U alice -d postgres -c %s"
+    query = "SELECT current_user, current_setting('statement_timeout')"
+    out = host.check_output(cmd, "S3cret-'quote;", query)
     assert out.strip() == "alice|30s"
-    bad = host.run(cmd, shlex.quote("wrong-password"))
+    bad = host.run(cmd, "wrong-password", query)
     assert bad.rc != 0 and "password authentication failed" in bad.stderr
     # The server, not the client, chose scram for this connection.
     rules = psql(host, "SELECT auth_method FROM pg_hba_file_rules "

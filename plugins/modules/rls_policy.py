@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pgwarden maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: rls_policy
+short_description: Row-level security of a PostgreSQL table - ENABLE/FORCE and policies
+version_added: 0.1.0
+description:
+  - Enables or forces row-level security on a table and creates, alters or drops its policies
+    (command, PERMISSIVE or RESTRICTIVE, roles, USING, WITH CHECK), in one transaction.
+  - Idempotent by comparing with the catalog as the server prints it (C(pg_get_expr)). Declared
+    expressions that differ as text from the stored ones are deparsed by the server itself,
+    through probe policies created in a savepoint of the read transaction and rolled back, so
+    V(tenant_id = current_setting('app.tenant_id')::int) and the server's rewriting of it compare equal.
+  - Check mode and diff come from the same plan; check mode commits nothing.
+  - The table is in the database given by O(login_db).
+options:
+  table:
+    description: Name of the table, taken literally.
+    type: str
+    required: true
+  schema:
+    description: Schema of the table.
+    type: str
+    default: public
+  enable:
+    description: C(ENABLE) (V(true)) or C(DISABLE) (V(false)) row-level security. Unset leaves it as it is.
+    type: bool
+  force:
+    description:
+      - C(FORCE) (V(true)) or C(NO FORCE) (V(false)) row-level security, which applies the policies
+        to the table owner too. Unset leaves it as it is.
+    type: bool
+  exclusive:
+    description: Drop policies of the table that are not in O(policies).
+    type: bool
+    default: false
+  policies:
+    description:
+      - Policies of the table.
+      - Expressions are SQL; a semicolon, a comment, an unterminated quote or unbalanced parentheses
+        are refused so that an expression cannot reach beyond its clause.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Policy name.
+        type: str
+        required: true
+      command:
+        description: Command the policy applies to.
+        type: str
+        choices: [all, delete, insert, select, update]
+        default: all
+      permissive:
+        description: V(true) for PERMISSIVE (combined with OR), V(false) for RESTRICTIVE (combined with AND).
+        type: bool
+        default: true
+      roles:
+        description: Roles the policy applies to; default V(PUBLIC).
+        type: list
+        elements: str
+      using:
+        description: The USING expression (rows visible / affected).
+        type: str
+      with_check:
+        description: The WITH CHECK expression (rows that may be written).
+        type: str
+      state:
+        description: Whether the policy should exist.
+        type: str
+        choices: [present, absent]
+        default: present
+extends_documentation_fragment:
+  - pgwarden.postgresql.connection
+attributes:
+  check_mode:
+    description: Predicts exactly the statements a real run executes, and executes none of them.
+    support: full
+  diff_mode:
+    description: Shows the objects that change, before and after.
+    support: full
+author:
+  - pgwarden maintainers (@pgwarden)
+'''
+
+EXAMPLES = r'''
+- name: Tenant isolation keyed on a session setting
+  pgwarden.postgresql.rls_policy:
+    login_db: appdb
+    schema: app
+    table: orders
+    enable: true
+    force: true
+    policies:
+      - name: tenant_isolation
+        roles: [app_rw, app_ro]
+        using: "tenant_id = current_setting('app.tenant_id', true)::integer"
+        with_check: "tenant_id = current_setting('app.tenant_id', true)::integer"
+  become: true
+  become_user: postgres
+'''
+
+RETURN = r'''
+queries:
+  description: Statements executed, or that would be executed in check mode.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - ALTER TABLE "app"."orders" ENABLE ROW LEVEL SECURITY
+    - CREATE POLICY "tenant_isolation" ON "app"."orders" AS PERMISSIVE FOR ALL TO "app_rw" USING (tenant_id = 1)
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+    DatabaseError, connect, connection_argument_spec)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_plan import (
+    POLICY_OPTIONS, desired_policies, needs_probe, plan_rls)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_read import (
+    SNAPSHOT, ProbeError, parse_snapshot, probe, snapshot_params)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+
+ARGUMENT_SPEC = connection_argument_spec(
+    table=dict(type='str', required=True),
+    schema=dict(type='str', default='public'),
+    enable=dict(type='bool'),
+    force=dict(type='bool'),
+    exclusive=dict(type='bool', default=False),
+    policies=dict(type='list', elements='dict', default=[], options=POLICY_OPTIONS),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    conn = connect(module)
+    try:
+        desired = desired_policies(p['policies'])
+        current = parse_snapshot(read_one(conn, SNAPSHOT, snapshot_params(p['schema'], p['table'], desired)))
+        if current['table'] is None:
+            raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
+        with conn.cursor() as cur:
+            normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired))
+        statements, before, after = plan_rls(current, desired, p, normalised)
+    except PlanError as e:
+        conn.close()
+        module.fail_json(msg=str(e), option=e.option)
+    except ProbeError as e:
+        conn.close()
+        module.fail_json(msg='%s: the server refused policy %r, nothing was changed: %s'
+                         % (e.policy['where'].rstrip('.'), e.policy['name'], e.error), option=e.policy['where'].rstrip('.'))
+    except DatabaseError as e:
+        conn.close()
+        module.fail_json(msg='Reading the policies failed, nothing was changed: %s' % str(e).strip())
+    try:
+        queries = apply(conn, statements, module.check_mode)
+    except ApplyError as e:
+        module.fail_json(msg='No change was made: statement %s failed: %s' % (e.statement, e.error),
+                         queries=e.done, failed_statement=e.statement)
+    finally:
+        conn.close()
+    module.exit_json(changed=bool(queries), queries=queries, diff=dict(before=before, after=after))
+
+
+if __name__ == '__main__':
+    main()

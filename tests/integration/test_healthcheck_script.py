@@ -1,0 +1,136 @@
+"""The monitoring role's on-host checker, installed the way the role installs it (the
+collection's module_utils files next to the script), run against the real PostgreSQL:
+metrics that promtool accepts, the same verdicts as health_info, one alert per state change."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from runner import run_module
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILES = [os.path.join(ROOT, 'plugins', 'module_utils', 'health_checks.py'),
+         os.path.join(ROOT, 'plugins', 'module_utils', 'health_collect.py'),
+         os.path.join(ROOT, 'roles', 'monitoring', 'files', 'pgwarden_healthcheck.py')]
+RECEIVER = os.path.join(ROOT, 'molecule', 'maintenance', 'hook', 'receiver.py')
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def hook(tmp_path):
+    record, port = tmp_path / 'requests.jsonl', free_port()
+    proc = subprocess.Popen([sys.executable, RECEIVER, str(port), str(record), '127.0.0.1'])
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield dict(url='http://127.0.0.1:%d/hooks/pgwarden' % port,
+               requests=lambda: [json.loads(line) for line in record.read_text().splitlines()])
+    proc.terminate()
+    proc.wait()
+
+
+@pytest.fixture
+def checker(pg, tmp_path):
+    lib = tmp_path / 'lib'
+    lib.mkdir()
+    for f in FILES:
+        shutil.copy(f, str(lib))
+    cfg = dict(connection=dict(host=pg.socket_dir, port=pg.port, user='postgres'), hostname='it-host',
+               textfile=str(tmp_path / 'pgwarden.prom'), thresholds={}, checks=[], databases=[],
+               pgbackrest_command='/nonexistent/pgbackrest',
+               restore_test_status_file=str(tmp_path / 'none.json'),
+               alerts=dict(state_file=str(tmp_path / 'state.json')))
+
+    def run(*args, **overrides):
+        conf = tmp_path / 'monitoring.json'
+        conf.write_text(json.dumps(dict(cfg, **overrides)))
+        proc = subprocess.run([sys.executable, str(lib / 'pgwarden_healthcheck.py'), '--config', str(conf)]
+                              + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+    run.textfile = tmp_path / 'pgwarden.prom'
+    return run
+
+
+def test_same_verdicts_as_health_info_and_metrics_promtool_accepts(pg, checker):
+    thresholds = dict(connections_warning_percent=0.1, unused_index_min_bytes=0)
+    pg.query('CREATE TABLE IF NOT EXISTS hc_script (id int PRIMARY KEY, n int)')
+    pg.query('CREATE INDEX IF NOT EXISTS hc_script_n ON hc_script (n)')
+    try:
+        report = json.loads(checker('--format', 'json', '--no-alerts', thresholds=thresholds).stdout)
+        module = run_module('pgwarden.postgresql.health_info', dict(
+            pg.connection_args(), thresholds=thresholds, pgbackrest_command='/nonexistent/pgbackrest'))
+    finally:
+        pg.query('DROP TABLE hc_script')
+    assert report.pop('server_reachable')['status'] == 'ok'
+    assert set(report) == set(module['checks'])
+    stable = ('connections', 'unused_indexes', 'invalid_indexes', 'duplicate_indexes', 'wraparound', 'backup_age',
+              'replication_lag', 'replication_slots', 'top_statements')
+    assert dict((c, report[c]['status']) for c in stable) == dict((c, module['checks'][c]['status']) for c in stable)
+    assert report['connections']['status'] == 'warning' and report['unused_indexes']['status'] == 'warning'
+    text = checker.textfile.read_text()
+    assert 'pgwarden_check_status{check="connections",instance_name="it-host"} 1' in text
+    assert 'pgwarden_check_status{check="backup_age",instance_name="it-host"} 3' in text
+    promtool = subprocess.check_output([os.path.join(ROOT, 'scripts', 'monitoring-promtool.sh')], text=True).strip()
+    lint = subprocess.run([promtool, 'check', 'metrics'], input=text, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False)
+    assert lint.returncode == 0, lint.stdout
+
+
+def test_one_alert_per_state_change_and_a_resolved_message(pg, checker, hook):
+    args = dict(thresholds=dict(idle_in_transaction_warning_seconds=1), checks=['idle_in_transaction'],
+                alerts=None)
+    state = checker.textfile.parent / 'state.json'
+    args['alerts'] = dict(webhook_url=hook['url'], state_file=str(state))
+    checker(**args)
+    assert hook['requests']() == [], 'no alert while everything is ok'
+    conn = pg.connect()
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute('SELECT 1')
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if pg.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                    "AND now() - state_change > interval '1 second'")[0][0]:
+            break
+        time.sleep(0.2)
+    checker(**args)
+    checker(**args)
+    got = hook['requests']()
+    assert [(r['path'], r['body']['pgwarden']['check'], r['body']['pgwarden']['kind']) for r in got] == [
+        ('/hooks/pgwarden', 'idle_in_transaction', 'firing')]
+    assert got[0]['body']['text'].startswith('[WARNING] it-host idle_in_transaction')
+    assert got[0]['body']['pgwarden']['items'][0]['pid'] == conn.get_backend_pid()
+    conn.commit()
+    conn.close()
+    checker(**args)
+    checker(**args)
+    kinds = [r['body']['pgwarden']['kind'] for r in hook['requests']()]
+    assert kinds == ['firing', 'resolved']
+    assert json.loads(state.read_text())['status'] == {'idle_in_transaction': 'ok'}
+
+
+def test_unreachable_server_is_one_critical_alert(checker, hook, tmp_path):
+    alerts = dict(webhook_url=hook['url'], state_file=str(tmp_path / 'state.json'))
+    checker(connection=dict(host=str(tmp_path), port=1, user='postgres'), alerts=alerts)
+    checker(connection=dict(host=str(tmp_path), port=1, user='postgres'), alerts=alerts)
+    got = hook['requests']()
+    assert [(r['body']['pgwarden']['check'], r['body']['pgwarden']['status']) for r in got] == [
+        ('server_reachable', 'critical')]
+    assert 'pgwarden_check_status{check="server_reachable",instance_name="it-host"} 2' in checker.textfile.read_text()

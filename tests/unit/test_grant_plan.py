@@ -1,0 +1,178 @@
+import pytest
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import desired_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_plan import plan_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_read import snapshot_params
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+
+from sqltext import texts
+
+PG15, PG17 = 150010, 170005
+
+
+def current(objects=None, defaults=None, roles=('app', 'read', 'owner', 'other'), superuser=True, version=PG15):
+    objects = objects or {}
+    everything = {}
+    for key in objects:
+        if key[0] in ('table', 'sequence', 'function', 'procedure'):
+            everything.setdefault((key[0], key[1]), []).append(key[2])
+    return dict(current_user='postgres', superuser=superuser, version=version, roles=set(roles),
+                schemas={'app', 'public'}, objects=objects, all=everything, defaults=defaults or {})
+
+
+def table(owner='owner', acl=()):
+    return dict(owner=owner, acl=list(acl))
+
+
+def plan(cur, version=PG15, **params):
+    return plan_grants(cur, desired_grants(params, version))
+
+
+def test_groups_objects_into_one_statement_per_grantee_and_privileges():
+    objs = dict((('table', 'app', 't%d' % i), table()) for i in range(50))
+    p = plan(current(objs), grants=[dict(schema='app', all_in_schema=True, roles=['read', 'app'], privileges=['SELECT'])])
+    out = texts(p.statements)
+    assert len(out) == 2
+    assert out[0].startswith('GRANT SELECT ON TABLE "app"."t0", "app"."t1", ') and out[0].endswith(' TO "read"')
+    assert out[1].endswith(' TO "app"')
+
+
+def test_noop_when_held():
+    acl = [('read', 'owner', 'SELECT', False)]
+    p = plan(current({('table', 'app', 't'): table(acl=acl)}), schema='app', objects=['t'], roles=['read'], privileges=['SELECT'])
+    assert p.statements == [] and p.diff == ({}, {})
+
+
+def test_exact_revokes_only_undeclared_privileges_of_the_grantee():
+    acl = [('app', 'owner', 'SELECT', False), ('app', 'owner', 'DELETE', False), ('other', 'owner', 'DELETE', False)]
+    p = plan(current({('table', 'app', 't'): table(acl=acl)}), schema='app', objects=['t'], roles=['app'],
+             privileges=['SELECT', 'INSERT'], state='exact')
+    assert texts(p.statements) == ['REVOKE DELETE ON TABLE "app"."t" FROM "app"',
+                                   'GRANT INSERT ON TABLE "app"."t" TO "app"']
+    before, after = p.diff
+    assert before == {'table app.t': {'app': ['DELETE', 'SELECT']}}
+    assert after == {'table app.t': {'app': ['INSERT', 'SELECT']}}
+
+
+def test_exact_revokes_grants_of_another_grantor_as_that_grantor():
+    acl = [('app', 'other', 'SELECT', False), ('app', 'owner', 'SELECT', False)]
+    p = plan(current({('table', 'app', 't'): table(acl=acl)}), schema='app', objects=['t'], roles=['app'],
+             privileges=[], state='exact')
+    assert texts(p.statements) == ['SET ROLE "other"', 'REVOKE SELECT ON TABLE "app"."t" FROM "app"', 'RESET ROLE',
+                                   'REVOKE SELECT ON TABLE "app"."t" FROM "app"']
+
+
+def test_exact_removes_grant_option_by_default():
+    acl = [('app', 'owner', 'SELECT', True)]
+    p = plan(current({('table', 'app', 't'): table(acl=acl)}), schema='app', objects=['t'], roles=['app'],
+             privileges=['SELECT'], state='exact')
+    assert texts(p.statements) == ['REVOKE GRANT OPTION FOR SELECT ON TABLE "app"."t" FROM "app"']
+
+
+def test_public_is_case_insensitive_and_absent_is_noop_once_revoked():
+    db = ('database', None, 'appdb')
+    held = current({db: dict(owner='owner', acl=[(None, 'owner', 'CONNECT', False), (None, 'owner', 'TEMPORARY', False)])})
+    p = plan(held, type='database', objects=['appdb'], roles=['Public'], state='absent')
+    assert texts(p.statements) == ['REVOKE CONNECT, TEMPORARY ON DATABASE "appdb" FROM PUBLIC']
+    revoked = current({db: dict(owner='owner', acl=[('owner', 'owner', 'CONNECT', False)])})
+    assert plan(revoked, type='database', objects=['appdb'], roles=['PUBLIC'], state='absent').statements == []
+
+
+def test_global_default_privileges_start_from_the_builtin_defaults():
+    # No pg_default_acl row: PUBLIC has EXECUTE on future functions by default.
+    p = plan(current(), type='default_privileges', target_roles=['owner'], objects=['functions'], roles=['PUBLIC'],
+             privileges=['EXECUTE'], state='absent')
+    assert texts(p.statements) == ['ALTER DEFAULT PRIVILEGES FOR ROLE "owner" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC']
+    done = current(defaults={('owner', None, 'f'): [('owner', 'owner', 'EXECUTE', False)]})
+    assert plan(done, type='default_privileges', target_roles=['owner'], objects=['functions'], roles=['PUBLIC'],
+                privileges=['EXECUTE'], state='absent').statements == []
+
+
+def test_schema_default_privileges_and_grant_option():
+    p = plan(current(), type='default_privileges', schema='app', target_roles=['owner'], objects=['tables', 'sequences'],
+             roles=['read'], privileges=['SELECT'], grant_option=True)
+    assert texts(p.statements) == [
+        'ALTER DEFAULT PRIVILEGES FOR ROLE "owner" IN SCHEMA "app" GRANT SELECT ON TABLES TO "read" WITH GRANT OPTION',
+        'ALTER DEFAULT PRIVILEGES FOR ROLE "owner" IN SCHEMA "app" GRANT SELECT ON SEQUENCES TO "read" WITH GRANT OPTION']
+
+
+def test_all_expands_per_version():
+    t = {('table', 'app', 't'): table()}
+    assert texts(plan(current(t), schema='app', objects=['t'], roles=['app'], privileges=['ALL']).statements) == [
+        'GRANT DELETE, INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "app"."t" TO "app"']
+    assert 'MAINTAIN' in texts(plan(current(t, version=PG17), version=PG17, schema='app', objects=['t'], roles=['app'],
+                                    privileges=['all privileges']).statements)[0]
+
+
+def test_columns_and_routines():
+    objs = {('table', 'app', 't'): table(), ('column', 'app', 't', 'c'): table(),
+            ('function', 'app', 'f(int)'): dict(owner='owner', acl=[], name='f', args='a integer')}
+    p = plan(current(objs), grants=[
+        dict(type='column', schema='app', objects=['t'], columns=['c'], roles=['app'], privileges=['UPDATE']),
+        dict(type='function', schema='app', objects=['f(int)'], roles=['app'], privileges=['EXECUTE'])])
+    assert texts(p.statements) == ['GRANT UPDATE ("c") ON TABLE "app"."t" TO "app"',
+                                   'GRANT EXECUTE ON ROUTINE "app"."f"(a integer) TO "app"']
+
+
+def test_later_entries_see_earlier_ones():
+    t = {('table', 'app', 't'): table()}
+    p = plan(current(t), grants=[dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT']),
+                                 dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT'])])
+    assert len(p.statements) == 1
+
+
+def test_hostile_names_are_identifiers():
+    name = 'x"; DROP TABLE t; --'
+    cur = current({('table', name, name): table()}, roles=(name,))
+    cur['schemas'].add(name)
+    p = plan(cur, schema=name, objects=[name], roles=[name], privileges=['SELECT'])
+    assert texts(p.statements) == ['GRANT SELECT ON TABLE "x""; DROP TABLE t; --"."x""; DROP TABLE t; --" '
+                                   'TO "x""; DROP TABLE t; --"']
+
+
+@pytest.mark.parametrize('params,option,words', [
+    (dict(objects=['t'], privileges=['SELECT']), 'roles', 'grantee'),
+    (dict(objects=['t'], roles=['app'], privileges=['EXECUTE']), 'privileges', 'does not apply'),
+    (dict(objects=['t'], roles=['app']), 'privileges', 'required'),
+    (dict(objects=['t'], roles=['app'], privileges=[]), 'privileges', 'state=exact'),
+    (dict(roles=['app'], privileges=['SELECT']), 'objects', 'at least one'),
+    (dict(type='database', schema='x', objects=['d'], roles=['app'], privileges=['CONNECT']), 'schema', 'not used'),
+    (dict(type='function', objects=['f'], roles=['app'], privileges=['EXECUTE']), 'objects', 'name(argument types)'),
+    (dict(type='default_privileges', schema='app', objects=['schemas'], roles=['app'], privileges=['USAGE']), 'schema', 'cannot'),
+    (dict(type='default_privileges', objects=['views'], roles=['app'], privileges=['SELECT']), 'objects', 'unknown kind'),
+    (dict(objects=['t'], roles=['app'], privileges=['SELECT'], target_roles=['x']), 'target_roles', 'only'),
+    (dict(grants=[dict(objects=['t'], roles=['app'], privileges=['SELECT'])], roles=['x']), 'roles', 'inside each'),
+    (dict(grants=[dict(objects=['t'], roles=['app'], privileges=['SELECT']), dict(objects=['t'], roles=[''], privileges=['SELECT'])]),
+     'grants[1].roles', 'non-empty'),
+])
+def test_bad_input_names_the_option(params, option, words):
+    with pytest.raises(PlanError) as e:
+        plan(current({('table', 'public', 't'): table()}), **params)
+    assert e.value.option == option and words in str(e.value)
+
+
+@pytest.mark.parametrize('params,option', [
+    (dict(schema='app', objects=['missing'], roles=['app'], privileges=['SELECT']), 'objects'),
+    (dict(schema='nope', objects=['t'], roles=['app'], privileges=['SELECT']), 'schema'),
+    (dict(schema='app', objects=['t'], roles=['ghost'], privileges=['SELECT']), 'roles'),
+])
+def test_missing_things_fail_but_absent_is_quiet(params, option):
+    cur = current({('table', 'app', 't'): table()})
+    with pytest.raises(PlanError) as e:
+        plan(cur, **params)
+    assert e.value.option == option
+    assert plan(cur, state='absent', **dict((k, v) for k, v in params.items() if k != 'privileges')).statements == []
+
+
+def test_snapshot_params_cover_every_kind():
+    desired = desired_grants(dict(grants=[
+        dict(type='database', objects=['d'], roles=['a'], privileges=['CONNECT']),
+        dict(schema='s', objects=['t'], roles=['PUBLIC'], privileges=['SELECT']),
+        dict(type='function', schema='s', objects=['f(int)'], roles=['a'], privileges=['EXECUTE']),
+        dict(type='procedure', schema='s', all_in_schema=True, roles=['a'], privileges=['EXECUTE']),
+        dict(type='default_privileges', target_roles=['o'], objects=['tables'], roles=['a'], privileges=['SELECT'])]), PG15)
+    p = snapshot_params(desired)
+    assert p['databases'] == ['d'] and p['roles'] == ['a', 'o'] and p['schemas'] == ['s']
+    assert (p['rel_s'], p['rel_n']) == (['s'], ['t'])
+    assert (p['fn_n'], p['fn_a'], p['fn_k']) == (['f'], ['int'], ['f(int)']) and p['proc_all'] == ['s']
+    assert p['def_roles'] == ['o']

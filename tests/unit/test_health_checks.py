@@ -1,0 +1,93 @@
+"""The pure half of the health checks: thresholds and evaluation, from plain dicts."""
+import pytest
+import yaml
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils import health_checks as hc
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.health_collect import parse_pgbackrest_info
+from ansible_collections.pgwarden.postgresql.plugins.modules import health_info
+
+T = hc.thresholds_with_defaults({})
+NOW = 1800000000.0
+
+
+def test_grade_and_worst():
+    assert [hc.grade(v, 80, 95) for v in (None, 0, 79.9, 80, 94, 95, 100)] == [
+        'unknown', 'ok', 'ok', 'warning', 'warning', 'critical', 'critical']
+    assert hc.worst(['ok', 'unknown', 'warning']) == 'warning'
+    assert hc.worst(['unknown']) == 'unknown' and hc.worst([]) == 'ok'
+
+
+def test_thresholds_validation():
+    assert hc.thresholds_with_defaults({'disk_warning_percent': 70, 'disk_critical_percent': None})[
+        'disk_critical_percent'] == 90.0
+    with pytest.raises(ValueError, match=r'^thresholds: unknown threshold'):
+        hc.thresholds_with_defaults({'nope': 1})
+    with pytest.raises(ValueError, match=r'^thresholds.disk_critical_percent: .* below'):
+        hc.thresholds_with_defaults({'disk_warning_percent': 95})
+    with pytest.raises(ValueError, match=r'^thresholds.dead_tuples_min: must not be negative'):
+        hc.thresholds_with_defaults({'dead_tuples_min': -1})
+
+
+def test_connections_count_reserved_slots():
+    raw = dict(used=80, max_connections=100, superuser_reserved=3, reserved=2)
+    res = hc.evaluate('connections', raw, T, NOW)
+    assert res['value'] == round(8000 / 95.0, 2) and res['status'] == 'warning'
+    assert hc.evaluate('connections', dict(raw, used=91), T, NOW)['status'] == 'critical'
+
+
+def test_long_queries_lists_only_the_flagged_ones():
+    raw = dict(items=[dict(pid=1, seconds=10), dict(pid=2, seconds=400), dict(pid=3, seconds=2000)])
+    res = hc.evaluate('long_running_queries', raw, T, NOW)
+    assert res['status'] == 'critical' and res['value'] == 2000 and [i['pid'] for i in res['items']] == [3, 2]
+    assert hc.evaluate('long_running_queries', dict(items=[]), T, NOW)['status'] == 'ok'
+
+
+def test_replication_lag_worst_of_bytes_and_seconds():
+    raw = dict(in_recovery=False, items=[dict(name='r1', lag_seconds=1, lag_bytes=2 * 1024 ** 3),
+                                         dict(name='r2', lag_seconds=40, lag_bytes=0)])
+    res = hc.evaluate('replication_lag', raw, T, NOW)
+    assert res['status'] == 'critical' and [i['status'] for i in res['items']] == ['critical', 'warning']
+
+
+def test_dead_tuples_need_a_minimum_count():
+    raw = dict(items=[dict(table='small', n_dead_tup=50, dead_percent=90.0),
+                      dict(table='big', n_dead_tup=50000, dead_percent=30.0)])
+    res = hc.evaluate('dead_tuples', raw, T, NOW)
+    assert res['status'] == 'warning' and res['value'] == 30.0
+
+
+def test_errors_make_unknown_not_a_crash():
+    res = hc.evaluate('backup_age', dict(error='pgbackrest is not installed'), T, NOW)
+    assert res['status'] == 'unknown' and res['value'] is None and 'not installed' in res['message']
+    results, status = hc.evaluate_all({'backup_age': dict(error='x'), 'disk': dict(
+        items=[dict(name='data', used_percent=50.0)])}, {}, NOW)
+    assert status == 'ok' and results['backup_age']['status'] == 'unknown'
+
+
+def test_backup_age_from_pgbackrest_info_json():
+    info = [dict(name='main', status=dict(code=0, message='ok'), backup=[
+        dict(label='F1', type='full', error=False, timestamp=dict(start=NOW - 90000, stop=NOW - 86400)),
+        dict(label='D1', type='diff', error=True, timestamp=dict(start=NOW - 3700, stop=NOW - 3600))]),
+        dict(name='empty', status=dict(code=2, message='no valid backups'), backup=[])]
+    stanzas = parse_pgbackrest_info(info)
+    assert stanzas[0]['newest_label'] == 'F1' and stanzas[1]['newest_stop'] is None
+    res = hc.evaluate('backup_age', dict(items=stanzas[:1]), T, NOW)
+    assert res['status'] == 'ok' and res['value'] == 24.0
+    assert hc.evaluate('backup_age', dict(items=stanzas), T, NOW)['status'] == 'critical'
+
+
+@pytest.mark.parametrize('doc,status', [
+    (dict(result='passed', duration_seconds=30, finished_at='2027-01-15T08:00:00Z'), 'ok'),
+    (dict(result='passed', duration_seconds=30, finished_at=NOW - 9 * 86400), 'warning'),
+    (dict(result='failed', duration_seconds=30, finished_at=NOW), 'critical'),
+    (dict(result='passed'), 'unknown'),
+])
+def test_restore_test_status(doc, status):
+    assert hc.evaluate('restore_test', dict(status=doc, path='/x'), T, NOW)['status'] == status
+
+
+def test_module_documents_every_threshold_with_its_default():
+    doc = yaml.safe_load(health_info.DOCUMENTATION)['options']['thresholds']['suboptions']
+    assert dict((k, v['default']) for k, v in doc.items()) == hc.DEFAULT_THRESHOLDS
+    assert doc.keys() == health_info.ARGUMENT_SPEC['thresholds']['options'].keys()
+    assert yaml.safe_load(health_info.DOCUMENTATION)['options']['checks']['choices'] == list(hc.CHECKS)

@@ -1,0 +1,78 @@
+import pytest
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_plan import (
+    check_expression, desired_policies, needs_probe, plan_rls)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+
+from sqltext import texts
+
+PARAMS = dict(schema='app', table='t', enable=True, force=None, exclusive=False)
+
+
+def current(policies=(), rls=False):
+    return dict(table=dict(rls=rls, force=False, kind='r'), roles={'app'},
+                policies=dict((p['name'], p) for p in policies))
+
+
+def stored(name='p', command='*', roles=('app',), using='(tenant_id = 1)', with_check=None, permissive=True):
+    return dict(name=name, command=command, roles=list(roles), using=using, with_check=with_check, permissive=permissive)
+
+
+def plan(cur, policies, normalised=None, **params):
+    return plan_rls(cur, desired_policies(policies), dict(PARAMS, **params), normalised or {})
+
+
+@pytest.mark.parametrize('expr', [
+    "a = 'x;y'", 'a = "we;ird"', "a = $$;)$$", "a = $t$ -- ; $t$", "f(a, (b)) AND c = E'it\\'s;'", "x = 'it''s'"])
+def test_expressions_that_stay_one_expression(expr):
+    assert check_expression(expr, 'using') == expr
+
+
+@pytest.mark.parametrize('expr', ["a; DROP TABLE t", "a) OR (true", "a -- x", "a /* x */", "'open", "$$open", "(a"])
+def test_expressions_that_could_escape_are_refused(expr):
+    with pytest.raises(PlanError):
+        check_expression(expr, 'using')
+
+
+def test_create_with_enable():
+    s, before, after = plan(current(), [dict(name='p', roles=['app'], using='tenant_id = 1')])
+    assert texts(s) == ['ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY',
+                        'CREATE POLICY "p" ON "app"."t" AS PERMISSIVE FOR ALL TO "app" USING (tenant_id = 1)']
+    assert after['enable'] is True and after['p']['roles'] == ['app']
+
+
+def test_server_normalised_expression_is_no_change():
+    cur = current([stored()], rls=True)
+    desired = desired_policies([dict(name='p', roles=['app'], using='tenant_id = 1')])
+    assert [p['name'] for p in needs_probe(cur, desired)] == ['p']
+    s, _b, _a = plan(cur, [dict(name='p', roles=['app'], using='tenant_id = 1')], {'p': ('(tenant_id = 1)', None)})
+    assert s == []
+
+
+def test_roles_or_expression_change_alters_command_change_recreates():
+    cur = current([stored()], rls=True)
+    s, _b, _a = plan(cur, [dict(name='p', using='tenant_id = 2')], {'p': ('(tenant_id = 2)', None)})
+    assert texts(s) == ['ALTER POLICY "p" ON "app"."t" TO PUBLIC USING (tenant_id = 2)']
+    s, _b, _a = plan(cur, [dict(name='p', roles=['app'], command='select', using='tenant_id = 1')],
+                     {'p': ('(tenant_id = 1)', None)})
+    assert texts(s)[0] == 'DROP POLICY "p" ON "app"."t"' and texts(s)[1].startswith('CREATE POLICY "p" ON "app"."t" AS PERMISSIVE FOR SELECT')
+
+
+def test_exclusive_and_absent():
+    cur = current([stored(), stored(name='q')], rls=True)
+    s, _b, _a = plan(cur, [dict(name='q', state='absent')], exclusive=True)
+    assert texts(s) == ['DROP POLICY "q" ON "app"."t"', 'DROP POLICY "p" ON "app"."t"']
+
+
+@pytest.mark.parametrize('policies,option', [
+    ([dict(name='p', command='insert', using='true')], 'policies[0].using'),
+    ([dict(name='p', command='select', with_check='true')], 'policies[0].with_check'),
+    ([dict(name='p')], 'policies[0].using'),
+    ([dict(name='p', using='true'), dict(name='p', using='true')], 'policies[1].name'),
+    ([dict(name='pgwarden_probe_1', using='true')], 'policies[0].name'),
+    ([dict(name='p', using='true', roles=['ghost'])], 'policies[0].roles'),
+])
+def test_bad_input(policies, option):
+    with pytest.raises(PlanError) as e:
+        plan(current(), policies)
+    assert e.value.option == option
