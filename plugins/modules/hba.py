@@ -62,7 +62,7 @@ options:
         choices: [trust, reject, scram-sha-256, md5, password, gss, sspi, ident, peer, ldap, radius, cert, pam, bsd]
       options:
         description:
-          - Method options as a dict, for example C({clientcert: verify-full}) or C({map: certmap}).
+          - 'Method options as a dict, for example C({clientcert: verify-full}) or C({map: certmap}).'
           - Only options of the rule's method are accepted; C(clientcert) only on hostssl rules.
         type: dict
       file:
@@ -111,15 +111,17 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Validates the rules locally and shows the diff; writes nothing and does not reload.
     support: full
   diff_mode:
+    description: Shows the file before and after, with LDAP/RADIUS secrets masked.
     support: full
 notes:
   - Check mode validates the rules locally and reports the diff; the server check needs the file on disk and
     runs only in a real run.
   - The values of C(ldapbindpasswd) and C(radiussecrets) are masked in the diff.
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''

@@ -54,15 +54,17 @@ extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
   check_mode:
+    description: Predicts exactly the statements a real run executes (and whether a restart will be needed), and executes none of them.
     support: full
   diff_mode:
+    description: Shows the configured value of each changed parameter before and after.
     support: full
 notes:
   - Reading C(pg_file_settings) needs a superuser or a member of C(pg_read_all_settings);
     C(ALTER SYSTEM) needs a superuser or, from PostgreSQL 15, the ALTER SYSTEM privilege
     on the parameter.
 author:
-  - pgwarden maintainers
+  - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
