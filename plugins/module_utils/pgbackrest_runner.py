@@ -24,6 +24,8 @@ MASK = '********'
 # Option names whose values are secrets: pgBackRest reads them from PGBACKREST_* variables.
 _SECRET = re.compile(r'(cipher-pass|key-secret|s3-key|s3-token|azure-key|gcs-key|passphrase|password)$')
 _OPTION = re.compile(r'^[a-z0-9][a-z0-9-]*$')
+_PG_OPTION = re.compile(r'^--(no-)?pg[0-9]+-')
+REPO_ONLY_COMMANDS = ('info', 'verify', 'repo-ls', 'repo-get', 'expire', 'stop', 'start')
 
 # Options every pgBackRest module shares (doc fragment pgwarden.postgresql.pgbackrest).
 PGBACKREST_ARGUMENT_SPEC = dict(
@@ -140,7 +142,10 @@ class Runner(object):
         self.base.extend(option_args(params['options']))
 
     def argv(self, command, args=()):
-        return self.base + list(args) + [command]
+        base = self.base
+        if command in REPO_ONLY_COMMANDS:  # pgBackRest refuses pgN-* options for these
+            base = [a for a in base if not _PG_OPTION.match(a)]
+        return base + list(args) + [command]
 
     def render(self, argv):
         return ' '.join(a if re.match(r'^[\w@%+=:,./-]+$', a) else "'%s'" % a.replace("'", "'\"'\"'") for a in argv)

@@ -232,3 +232,20 @@ def test_restore_test_script_restores_checks_and_writes_a_passing_status(stanza,
     rc, status = drill(dict(cfg, tables=[dict(database='postgres', table='public.no_such_table')]))
     assert rc == 1 and status['result'] == 'failed' and 'check' in status['error']
     assert not os.path.exists(cfg['scratch_dir'])
+
+
+def test_stanza_created_offline_from_the_data_directory(stanza):
+    # online=false: pgBackRest reads the control file only (a stopped cluster, or a standby without its primary)
+    args = dict(stanza='offline', options={'pg1-path': stanza.pg.data}, online=False)
+    created = stanza.module('pgbackrest_stanza', **args)
+    assert created.get('changed') is True, created.get('msg')
+    assert created['commands'][0].endswith('--no-online stanza-create') and len(created['commands']) == 1
+    assert created['cluster']['state'] == 'in production' and created['cluster']['system_id']
+    again = stanza.module('pgbackrest_stanza', **args)
+    assert again['changed'] is False and again['commands'] == [] and again['state_before'] == 'healthy'
+    info = stanza.module('pgbackrest_info', stanza='offline')
+    assert info['exists'] is True and str(info['database']['system-id']) == str(created['cluster']['system_id'])
+    gone = stanza.module('pgbackrest_stanza', state='absent', force=True, **dict(args, online=True))
+    assert gone['changed'] is True and not gone.get('failed'), gone.get('msg')
+    assert gone['changed'] is True and [c.split()[-1] for c in gone['commands']] == ['stop', 'stanza-delete', 'start']
+    assert stanza.module('pgbackrest_info', stanza='offline')['exists'] is False
