@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
               postgresql postgresql-contrib rsync git make shellcheck)
 
+# Extensions the integration tests load into the throwaway server, for the server version
+# the postgresql package brings (15 on Debian 12).
+pgver="$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -n | tail -1)"
+[ -n "$pgver" ] || pgver="$(apt-cache depends postgresql 2>/dev/null | sed -n 's/.*Depends: postgresql-\([0-9]*\)$/\1/p' | head -1)"
+[ -n "$pgver" ] && APT_PACKAGES+=("postgresql-$pgver-pgaudit")
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

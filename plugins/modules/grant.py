@@ -198,14 +198,13 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
-    DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import GRANT_OPTIONS, desired_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_plan import plan_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_read import (
     parse_snapshot, snapshot_params, snapshot_query)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 ARGUMENT_SPEC = connection_argument_spec(
     grants=dict(type='list', elements='dict', options=GRANT_OPTIONS),
@@ -215,27 +214,15 @@ ARGUMENT_SPEC = connection_argument_spec(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    conn = connect(module)
-    try:
+
+    def read_and_plan(conn):
         desired = desired_grants(module.params, conn.server_version)
         doc = read_one(conn, snapshot_query(), snapshot_params(desired))
         plan = plan_grants(parse_snapshot(doc, conn.server_version), desired)
-        statements = plan.statements
         before, after = plan.diff
-    except PlanError as e:
-        conn.close()
-        module.fail_json(msg=str(e), option=e.option)
-    except DatabaseError as e:
-        conn.close()
-        module.fail_json(msg='Reading the privileges failed, nothing was changed: %s' % str(e).strip())
-    try:
-        queries = apply(conn, statements, module.check_mode)
-    except ApplyError as e:
-        module.fail_json(msg='No change was made: statement %s failed: %s' % (e.statement, e.error),
-                         queries=e.done, failed_statement=e.statement)
-    finally:
-        conn.close()
-    module.exit_json(changed=bool(queries), queries=queries, diff=dict(before=before, after=after))
+        return plan.statements, before, after
+
+    converge(module, read_and_plan, what='the privileges')
 
 
 if __name__ == '__main__':

@@ -250,14 +250,16 @@ def main():
         module.exit_json(**result)
     if p['backup'] and old is not None and content_changed:
         result['backup_file'] = backup(path)
+    unchanged = dict(result)
+    unchanged['changed'] = False
     try:
         write_judged(conn, path, old, new, mode)
     except RejectedByServer as e:
         module.fail_json(msg='The server rejected the new pg_hba.conf; the previous file was put back and is still '
                          'active: %s' % '; '.join(explain(e.errors, numbers)),
-                         server_errors=explain(e.errors, numbers), **dict(result, changed=False))
+                         server_errors=explain(e.errors, numbers), **unchanged)
     except (IOError, OSError) as e:
-        module.fail_json(msg='Writing %s failed: %s' % (path, e), **dict(result, changed=False))
+        module.fail_json(msg='Writing %s failed: %s' % (path, e), **unchanged)
     if conn is not None:
         result['queries'] = apply(conn, plan, False)
         conn.close()

@@ -119,9 +119,9 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
-    DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_plan import (
     POLICY_OPTIONS, desired_policies, needs_probe, plan_rls)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_read import (
@@ -141,33 +141,21 @@ ARGUMENT_SPEC = connection_argument_spec(
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    conn = connect(module)
-    try:
+
+    def read_and_plan(conn):
         desired = desired_policies(p['policies'])
         current = parse_snapshot(read_one(conn, SNAPSHOT, snapshot_params(p['schema'], p['table'], desired)))
         if current['table'] is None:
             raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
-        with conn.cursor() as cur:
-            normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired))
-        statements, before, after = plan_rls(current, desired, p, normalised)
-    except PlanError as e:
-        conn.close()
-        module.fail_json(msg=str(e), option=e.option)
-    except ProbeError as e:
-        conn.close()
-        module.fail_json(msg='%s: the server refused policy %r, nothing was changed: %s'
-                         % (e.policy['where'].rstrip('.'), e.policy['name'], e.error), option=e.policy['where'].rstrip('.'))
-    except DatabaseError as e:
-        conn.close()
-        module.fail_json(msg='Reading the policies failed, nothing was changed: %s' % str(e).strip())
-    try:
-        queries = apply(conn, statements, module.check_mode)
-    except ApplyError as e:
-        module.fail_json(msg='No change was made: statement %s failed: %s' % (e.statement, e.error),
-                         queries=e.done, failed_statement=e.statement)
-    finally:
-        conn.close()
-    module.exit_json(changed=bool(queries), queries=queries, diff=dict(before=before, after=after))
+        try:
+            with conn.cursor() as cur:
+                normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired))
+        except ProbeError as e:
+            where = e.policy['where'].rstrip('.')
+            raise PlanError(where, 'the server refused policy %r, nothing was changed: %s' % (e.policy['name'], e.error))
+        return plan_rls(current, desired, p, normalised)
+
+    converge(module, read_and_plan, what='the policies')
 
 
 if __name__ == '__main__':

@@ -222,9 +222,9 @@ dropped:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
-    DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError, connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_model import ROLE_OPTIONS, desired_roles
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_plan import plan_roles
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_read import (
@@ -242,32 +242,24 @@ ARGUMENT_SPEC.update(
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            mutually_exclusive=[('name', 'roles')])
-    conn = connect(module)
-    superuser = conn.get_parameter_status('is_superuser') == 'on'
-    try:
+
+    def read_and_plan(conn):
+        superuser = conn.get_parameter_status('is_superuser') == 'on'
         desired = desired_roles(module.params, conn.server_version)
         params = snapshot_params(desired, module.params['exclusive'])
-        doc = read_one(conn, snapshot_query(conn.server_version, superuser), params)
-        current = parse_snapshot(doc, superuser)
-        plan = plan_roles(current, desired, exclusive=module.params['exclusive'])
-    except PlanError as e:
-        module.fail_json(msg=str(e), option=e.option)
-    except DatabaseError as e:  # the server refused a value, e.g. an invalid valid_until
-        conn.rollback()
-        option = 'valid_until' if 'timestamp' in str(e) else None
-        module.fail_json(msg='%sReading the roles failed, nothing was changed: %s'
-                         % (option + ': ' if option else '', str(e).strip()), option=option)
-    try:
-        queries = apply(conn, plan.statements, module.check_mode)
-    except ApplyError as e:
-        module.fail_json(msg='No change was made: statement %s failed: %s' % (e.statement, e.error),
-                         queries=e.done, failed_statement=e.statement)
-    finally:
-        conn.close()
-    if not superuser and any(r.get('password') for r in desired):
-        module.warn('Not connected as a superuser: stored passwords cannot be read, so they are set on every run.')
-    module.exit_json(changed=bool(queries), queries=queries, created=plan.created, altered=plan.altered,
-                     dropped=plan.dropped, diff=dict(before=plan.before, after=plan.after))
+        try:
+            doc = read_one(conn, snapshot_query(conn.server_version, superuser), params)
+        except DatabaseError as e:
+            if 'timestamp' in str(e):  # the server refused a valid_until value
+                raise PlanError('valid_until', 'PostgreSQL refused a value, nothing was changed: %s' % str(e).strip())
+            raise
+        plan = plan_roles(parse_snapshot(doc, superuser), desired, exclusive=module.params['exclusive'])
+        if not superuser and any(r.get('password') for r in desired):
+            module.warn('Not connected as a superuser: stored passwords cannot be read, so they are set on every run.')
+        return plan.statements, plan.before, plan.after, dict(created=plan.created, altered=plan.altered,
+                                                              dropped=plan.dropped)
+
+    converge(module, read_and_plan, what='the roles')
 
 
 if __name__ == '__main__':

@@ -44,8 +44,8 @@ def test_render_ordered_rules_with_options_and_quoting():
 def test_include_lines_preserved_after_rules():
     old = 'local all all peer\ninclude_dir conf.d  # extra\ninclude_if_exists "/etc/x y.conf"\n'
     assert include_lines(old) == ['include_dir conf.d  # extra', 'include_if_exists "/etc/x y.conf"']
-    text, _ = render_file(rules(ADMIN, dict(type='include_dir', file='conf.d')), ['include_dir conf.d',
-                                                                                  'include ext.conf'])
+    existing = ['include_dir conf.d', 'include ext.conf']
+    text, _unused = render_file(rules(ADMIN, dict(type='include_dir', file='conf.d')), existing)
     assert text.endswith('include_dir conf.d\n\n# include lines found in the previous file, kept by pgwarden\n'
                          'include ext.conf\n')
 
@@ -81,8 +81,8 @@ def test_lockout_guard():
     assert lockout(rules(ADMIN), 'postgres', 'postgres') is None
     assert lockout(rules(dict(type='local', databases=['postgres'], users=['all'], method='trust')),
                    'postgres', 'postgres') is None
-    assert 'no local rule' in lockout(rules(dict(type='host', address='all', method='scram-sha-256')),
-                                       'postgres', 'postgres')
+    host_only = rules(dict(type='host', address='all', method='scram-sha-256'))
+    assert 'no local rule' in lockout(host_only, 'postgres', 'postgres')
     refused = lockout(rules(dict(type='local', method='reject'), ADMIN), 'postgres', 'postgres')
     assert refused.startswith('rules[0]') and 'reject' in refused
     assert 'scram-sha-256' in lockout(rules(dict(type='local', method='scram-sha-256')), 'postgres', 'postgres')

@@ -26,7 +26,7 @@ def test_extension_everywhere_and_grants():
 def test_converged_is_empty_and_absent_drops():
     per_db = dict((d, dict(extension='17.1', tables={})) for d in CLUSTER['databases'])
     assert plan_pgaudit(CLUSTER, per_db, CLUSTER['databases'], {}, None) == ({}, [])
-    plans, _ = plan_pgaudit(CLUSTER, per_db, ['app'], {}, None, state='absent')
+    plans, _unused = plan_pgaudit(CLUSTER, per_db, ['app'], {}, None, state='absent')
     assert texts(plans['app']) == ['DROP EXTENSION pgaudit']
 
 

@@ -48,7 +48,8 @@ def snapshot(files=(), **overrides):
     return parse_snapshot(dict(settings=settings, files=rows))
 
 
-def plan(desired, cur=None, merge=MERGE_DEFAULT, reload=True):
+def plan(desired, cur=None, merge=None, reload=True):
+    merge = MERGE_DEFAULT if merge is None else merge
     return plan_settings(cur if cur is not None else snapshot(), desired, merge_lists=merge, reload=reload)
 
 

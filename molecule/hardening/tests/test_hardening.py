@@ -6,14 +6,17 @@ import uuid
 
 def psql(host, sql, db="postgres"):
     """A query as the postgres OS user over the unix socket; rows as lists."""
-    out = host.check_output("runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -d %s -c %s",
-                            shlex.quote(db), shlex.quote(sql))
+    res = host.run("runuser -u postgres -- psql -X -v ON_ERROR_STOP=1 -At -F '|' -d %s -c %s"
+                   % (shlex.quote(db), shlex.quote(sql)))
+    assert res.rc == 0, res.stderr
+    out = res.stdout
     return [line.split("|") for line in out.splitlines() if line]
 
 
 def remote(client, conninfo, sql="SELECT 1", password=None):
-    env = "PGPASSWORD=%s " % shlex.quote(password) if password else ""
-    return client.run("%spsql -X -At -v ON_ERROR_STOP=1 %s -c %s", env, shlex.quote(conninfo), shlex.quote(sql))
+    env = "env PGPASSWORD=%s " % shlex.quote(password) if password else ""
+    # one string, no testinfra arguments: testinfra would quote them a second time
+    return client.run("%spsql -X -At -v ON_ERROR_STOP=1 %s -c %s" % (env, shlex.quote(conninfo), shlex.quote(sql)))
 
 
 def tls(name, **extra):
