@@ -10,7 +10,7 @@ artifact="$(ls build/dist/pgwarden-postgresql-*.tar.gz)"
 echo "built $artifact ($(du -h "$artifact" | cut -f1))"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
-ansible-galaxy collection install --offline -p "$scratch" "$artifact" >/dev/null 2>&1
+ANSIBLE_COLLECTIONS_PATH="$scratch" ansible-galaxy collection install --offline --force -p "$scratch" "$artifact" >/dev/null
 for m in plugins/modules/*.py; do
   name="pgwarden.postgresql.$(basename "$m" .py)"
   out="$(ANSIBLE_NOCOLOR=1 ANSIBLE_COLLECTIONS_PATH="$scratch" ansible-doc "$name" 2>&1)"

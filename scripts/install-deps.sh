@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
-              postgresql postgresql-contrib rsync git make shellcheck)
+              postgresql postgresql-contrib pgbackrest rsync git make shellcheck)
 
 # Extensions the integration tests load into the throwaway server, for the server version
 # the postgresql package brings (15 on Debian 12).
