@@ -1,4 +1,4 @@
-"""Run testinfra commands with `podman exec` instead of one ansible task per command.
+"""For every scenario: run testinfra commands with `podman exec` instead of one ansible task per command.
 
 Molecule passes `--connection=ansible`; testinfra then falls back to running every
 command as an ansible ad-hoc task for connection types it does not know (podman),
