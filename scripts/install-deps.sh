@@ -14,6 +14,15 @@ pgver="$(find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/
 [ -n "$pgver" ] || pgver="$(apt-cache depends postgresql 2>/dev/null | sed -n 's/.*Depends: postgresql-\([0-9]*\)$/\1/p' | head -1)"
 [ -n "$pgver" ] && APT_PACKAGES+=("postgresql-$pgver-pgaudit")
 
+# Container names must resolve on podman networks (the scenarios connect by name):
+# Debian 12's podman uses CNI and needs the dnsname plugin; netavark (Debian 13) aardvark-dns.
+# scripts/podman-dns-check.sh proves it works before any scenario runs.
+if apt-cache show aardvark-dns >/dev/null 2>&1 && ! apt-cache show golang-github-containernetworking-plugin-dnsname >/dev/null 2>&1; then
+  APT_PACKAGES+=(aardvark-dns netavark)
+else
+  APT_PACKAGES+=(golang-github-containernetworking-plugin-dnsname)
+fi
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

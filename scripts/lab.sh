@@ -39,6 +39,7 @@ wait_booted() {  # systemd in the container reached running (or degraded)
 
 up() {
   scripts/build-images.sh 12 13
+  scripts/podman-dns-check.sh
   ANSIBLE_COLLECTIONS_PATH="$(scripts/collection-path.sh)"; export ANSIBLE_COLLECTIONS_PATH
   podman network exists "$NET" || podman network create "$NET" >/dev/null
   for h in "${HOSTS[@]}"; do start_host "${h%%:*}" "${h##*:}"; done

@@ -17,6 +17,8 @@ mkdir -p "$PGW_APT_CACHE/deb12/partial" "$PGW_APT_CACHE/deb13/partial"
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0}"
 
 scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
+# Every scenario reaches its hosts by container name: prove name resolution works first.
+scripts/podman-dns-check.sh
 rc=0
 for s in "${scenarios[@]}"; do
   start=$SECONDS
