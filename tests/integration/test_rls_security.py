@@ -139,3 +139,16 @@ def test_server_check_alone_refuses_or_keeps_one_expression(pg, sec, expr):
     assert ddl_since(pg, offset) in ([], ['CREATE POLICY'])
     assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
 
+
+
+def test_check_mode_never_evaluates_the_expression(pg, sec):
+    """Validation and probe parse and deparse the expression; the planner never folds it, nothing calls it."""
+    pg.query("""CREATE FUNCTION noisy() RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS
+                  $$BEGIN RAISE LOG 'pgwarden-test-called'; RETURN true; END$$;
+                CREATE POLICY p ON orders USING (id = 0)""", dbname=DB)
+    offset = pg.log_size()
+    res = sec(check=True, **policy('noisy() AND id > 0', with_check='noisy()'))
+    assert res['changed'] and not res.get('failed')
+    with open(pg.log, 'rb') as f:
+        f.seek(offset)
+        assert b'pgwarden-test-called' not in f.read()
