@@ -84,7 +84,8 @@ class LockWatch(object):
                     found = cur.fetchone()[0]
                 if found:
                     self.blockers = found
-        except Exception:  # pylint: disable=broad-except - the watcher never fails the module
+        except Exception:  # pylint: disable=broad-except
+            # the watcher never fails the module
             pass
         finally:
             if conn is not None:

@@ -49,7 +49,8 @@ def test_noop_and_check_runs_succeed_while_a_conflicting_lock_is_held(pg, db):
     again = run(pg, lock_timeout='1s', **POLICY)
     assert not again.get('failed'), again.get('msg')
     assert again['changed'] is False
-    changed = dict(POLICY, policies=[dict(name='tenant', using='tenant_id = 2', with_check=EXPR)])
+    changed = dict(POLICY)
+    changed['policies'] = [dict(name='tenant', using='tenant_id = 2', with_check=EXPR)]
     predicted = run(pg, check=True, lock_timeout='1s', **changed)
     assert not predicted.get('failed'), predicted.get('msg')
     assert predicted['changed'] and predicted['queries'][0].startswith('ALTER POLICY "tenant"')

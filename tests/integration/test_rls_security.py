@@ -140,7 +140,6 @@ def test_server_check_alone_refuses_or_keeps_one_expression(pg, sec, expr):
     assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
 
 
-
 def test_check_mode_never_evaluates_the_expression(pg, sec):
     """Validation and probe parse and deparse the expression; the planner never folds it, nothing calls it."""
     pg.query("""CREATE FUNCTION noisy() RETURNS boolean IMMUTABLE LANGUAGE plpgsql AS
