@@ -67,6 +67,19 @@ options:
       - Seconds to wait for the connection.
     type: int
     default: 10
+  lock_timeout:
+    description:
+      - Longest wait for a lock, set as the session's C(lock_timeout) when connecting, so that a
+        run queued behind a long transaction fails instead of blocking every other session that
+        needs the same object.
+      - A number of milliseconds or a duration with a unit C(ms), C(s), C(min), C(h) or C(d)
+        (V(5s), V(500ms), V(1min)); V(0) waits without limit.
+      - When a statement gives up, the module fails and nothing is changed; M(pgwarden.postgresql.role),
+        M(pgwarden.postgresql.grant), M(pgwarden.postgresql.rls_policy), M(pgwarden.postgresql.database),
+        M(pgwarden.postgresql.schema) and M(pgwarden.postgresql.extension) name the blocking session(s)
+        (pid, user, application_name, state, start of the query) in the message.
+    type: str
+    default: 5s
 requirements:
   - psycopg2 on the managed host (Debian package C(python3-psycopg2))
 notes:

@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import re
 import traceback
 
 PSYCOPG2_IMPORT_ERROR = None
@@ -37,7 +39,11 @@ CONNECTION_ARGUMENT_SPEC = dict(
     ssl_cert=dict(type='path'),
     ssl_key=dict(type='path', no_log=False),
     connect_timeout=dict(type='int', default=10),
+    lock_timeout=dict(type='str', default='5s'),
 )
+
+_LOCK_TIMEOUT_UNITS = dict(ms=0.001, s=1, min=60, h=3600, d=86400)
+_LOCK_TIMEOUT = re.compile(r'^\s*([0-9]+)\s*(ms|s|min|h|d)?\s*$')
 
 
 def connection_argument_spec(**extra):
@@ -45,6 +51,21 @@ def connection_argument_spec(**extra):
     spec = dict((k, dict(v)) for k, v in CONNECTION_ARGUMENT_SPEC.items())
     spec.update(extra)
     return spec
+
+
+def parse_lock_timeout(value):
+    """(server setting, seconds) of a lock_timeout option: 5000 (milliseconds), 5s, 500ms, 1min, 0 (no limit).
+
+    Raises ValueError naming the option for anything else.
+    """
+    m = _LOCK_TIMEOUT.match(str(value)) if value is not None else None
+    if not m:
+        raise ValueError('lock_timeout: %r is not a duration such as 5s, 500ms, 1min or 0 (no limit)' % (value,))
+    digits, unit = m.group(1), m.group(2)
+    seconds = int(digits) * _LOCK_TIMEOUT_UNITS[unit or 'ms']
+    if seconds * 1000 > 2147483647:
+        raise ValueError('lock_timeout: %r is longer than PostgreSQL allows' % (value,))
+    return '%s%s' % (int(digits), unit or 'ms'), seconds
 
 
 def connect_params(params):
@@ -63,6 +84,8 @@ def connect_params(params):
         kw['host'] = host
     if params.get('login_password'):
         kw['password'] = params['login_password']
+    if params.get('lock_timeout') is not None:
+        kw['options'] = '-c lock_timeout=%s' % parse_lock_timeout(params['lock_timeout'])[0]
     for opt, key in (('ssl_rootcert', 'sslrootcert'), ('ssl_cert', 'sslcert'), ('ssl_key', 'sslkey')):
         if params.get(opt):
             kw[key] = params[opt]
@@ -73,9 +96,14 @@ def connect(module, dbname=None):
     """Open a connection (no autocommit) or fail the module with a clear message."""
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
-    kw = connect_params(module.params)
+    try:
+        kw = connect_params(module.params)
+    except ValueError as e:
+        module.fail_json(msg=str(e), option='lock_timeout')
     if dbname:
         kw['dbname'] = dbname
+    if kw.get('options') and os.environ.get('PGOPTIONS'):
+        kw['options'] = '%s %s' % (os.environ['PGOPTIONS'], kw['options'])  # keep what the environment sets
     try:
         conn = psycopg2.connect(**kw)
     except psycopg2.Error as e:

@@ -42,12 +42,25 @@ def _groups(plan):
         yield True, group
 
 
+SHORT_STATEMENT = 300
+
+
+def shorten(text, limit=SHORT_STATEMENT):
+    """The start of a long statement and its length, for error messages (pure)."""
+    if len(text) <= limit:
+        return text
+    return '%s... (%d characters)' % (text[:limit], len(text))
+
+
 class ApplyError(Exception):
-    def __init__(self, statement, error, done):
+    """A statement of the plan failed; `pgcode` is the server's SQLSTATE (55P03: lock timeout)."""
+
+    def __init__(self, statement, error, done, pgcode=None):
         self.statement = statement
         self.error = error
         self.done = done
-        super(ApplyError, self).__init__('%s: %s' % (statement, error))
+        self.pgcode = pgcode
+        super(ApplyError, self).__init__('%s: %s' % (shorten(statement), error))
 
 
 def apply(conn, plan, check_mode):
@@ -75,7 +88,7 @@ def apply(conn, plan, check_mode):
         except psycopg2.Error as e:
             if transactional:
                 conn.rollback()
-            raise ApplyError(render(current.query, conn), str(e).strip(), committed)
+            raise ApplyError(render(current.query, conn), str(e).strip(), committed, pgcode=e.pgcode)
         finally:
             conn.autocommit = False
         committed.extend(render(s.query, conn) for s in group)

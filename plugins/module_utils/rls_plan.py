@@ -99,6 +99,8 @@ def desired_policies(policies):
             raise PlanError(where + 'using', 'give using, with_check or both')
         for opt, value in (('using', using), ('with_check', check)):
             if value is not None:
+                if '\x00' in value:
+                    raise PlanError(where + opt, 'must not contain a NUL character')
                 if not value.strip():
                     raise PlanError(where + opt, 'must not be empty')
                 check_expression(value, where + opt)
@@ -107,8 +109,11 @@ def desired_policies(policies):
             r = None if r.lower() == 'public' else r
             if r not in roles:
                 roles.append(r)
+        named = [r for r in roles if r is not None]
+        if None in roles:
+            roles = [None]  # PUBLIC covers every role: the server stores PUBLIC alone
         out.append(dict(name=name, state='present', command=command, permissive=p.get('permissive', True) is not False,
-                        roles=roles, using=using, with_check=check, where=where))
+                        roles=roles, named_roles=named, using=using, with_check=check, where=where))
     return out
 
 
@@ -137,11 +142,15 @@ def _same_roles(a, b):
 
 
 def needs_probe(current, desired):
-    """Declared policies whose existing expressions differ as text: they need the server's deparse."""
+    """Declared policies that are new or whose expressions differ as text from the stored ones.
+
+    The probe gives the server's deparse of the existing ones, and proves every one of them
+    makes a valid policy before anything changes.
+    """
     out = []
     for p in desired:
         have = current['policies'].get(p['name'])
-        if p['state'] == 'present' and have and (have['using'], have['with_check']) != (p['using'], p['with_check']):
+        if p['state'] == 'present' and (have is None or (have['using'], have['with_check']) != (p['using'], p['with_check'])):
             out.append(p)
     return out
 
@@ -168,7 +177,7 @@ def plan_rls(current, desired, params, normalised):
             statements.append(stmt('ALTER TABLE {t} %s ROW LEVEL SECURITY' % (on if want else off), t=t))
             before[flag], after[flag] = current['table'][key], want
     for p in desired:
-        missing = [r for r in p.get('roles', []) if r is not None and r not in current['roles']]
+        missing = [r for r in p.get('named_roles', p.get('roles', [])) if r is not None and r not in current['roles']]
         if missing:
             raise PlanError(p['where'] + 'roles', 'role %r does not exist' % missing[0])
     for p in desired:

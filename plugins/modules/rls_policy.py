@@ -15,9 +15,16 @@ description:
     (command, PERMISSIVE or RESTRICTIVE, roles, USING, WITH CHECK), in one transaction.
   - Idempotent by comparing with the catalog as the server prints it (C(pg_get_expr)). Declared
     expressions that differ as text from the stored ones are deparsed by the server itself,
-    through probe policies created in a savepoint of the read transaction and rolled back, so
+    through probe policies on a temporary copy of the table (C(CREATE TEMP TABLE ... (LIKE table)))
+    created in a savepoint of the read transaction and rolled back, so
     V(tenant_id = current_setting('app.tenant_id')::int) and the server's rewriting of it compare equal.
+    The connecting role needs the C(TEMPORARY) privilege on the database for that.
+  - A run with nothing to change, and a check-mode run, only read the table (C(ACCESS SHARE) lock);
+    the C(ACCESS EXCLUSIVE) lock of C(CREATE POLICY) and C(ALTER TABLE) is taken only to change
+    something, and O(lock_timeout) bounds the wait for it.
   - Check mode and diff come from the same plan; check mode commits nothing.
+  - Roles listed together with V(PUBLIC) are redundant; the policy is stored, and compared, as
+    V(PUBLIC) alone, as PostgreSQL does.
   - The table is in the database given by O(login_db).
 options:
   table:
@@ -43,8 +50,10 @@ options:
   policies:
     description:
       - Policies of the table.
-      - Expressions are SQL; a semicolon, a comment, an unterminated quote or unbalanced parentheses
-        are refused so that an expression cannot reach beyond its clause.
+      - Expressions are SQL. Before an expression is placed into any statement, the server parses it
+        alone, received as a quoted literal, as one boolean expression on the table, where a second
+        statement is refused before anything runs; a semicolon, a comment, an unterminated quote or
+        unbalanced parentheses are refused as well, so an expression cannot reach beyond its clause.
     type: list
     elements: dict
     default: []
@@ -125,7 +134,7 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor impor
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_plan import (
     POLICY_OPTIONS, desired_policies, needs_probe, plan_rls)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_read import (
-    SNAPSHOT, ProbeError, parse_snapshot, probe, snapshot_params)
+    SNAPSHOT, ProbeError, declared_expressions, parse_snapshot, probe, snapshot_params, validate_expressions)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 ARGUMENT_SPEC = connection_argument_spec(
@@ -149,9 +158,11 @@ def main():
             raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
         try:
             with conn.cursor() as cur:
+                validate_expressions(cur, p['schema'], p['table'], declared_expressions(desired))
                 normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired))
         except ProbeError as e:
-            where = e.policy['where'].rstrip('.')
+            exprs = [o for o in ('using', 'with_check') if e.policy[o] is not None]
+            where = e.policy['where'] + exprs[0] if len(exprs) == 1 else e.policy['where'].rstrip('.')
             raise PlanError(where, 'the server refused policy %r, nothing was changed: %s' % (e.policy['name'], e.error))
         return plan_rls(current, desired, p, normalised)
 

@@ -70,9 +70,12 @@ def test_tenant_cannot_see_other_tenants_rows(pg, rls):
     again = rls(**POLICY)
     assert again['changed'] is False and again['queries'] == []
     ran = pg.statements_since(offset)
-    # The only DDL of a no-op run is the normalising probe, rolled back within the read transaction.
-    ddl = [q for q in ran if q.startswith(('CREATE POLICY', 'ALTER', 'DROP'))]
-    assert ddl and all('"pgwarden_probe_0"' in q for q in ddl)
+    # The only DDL of a no-op run is the normalising probe on a temporary copy of the table,
+    # rolled back within the read transaction: the real table is never altered nor locked for it.
+    ddl = [q for q in ran if q.startswith(('CREATE', 'ALTER', 'DROP'))]
+    assert ddl == ['CREATE TEMP TABLE "orders" (LIKE "public"."orders")'] + [
+        q for q in ddl if q.startswith('CREATE POLICY "pgwarden_probe_0" ON "pg_temp"."orders"')]
+    assert len(ddl) == 2
     assert ran.index('ROLLBACK TO SAVEPOINT pgwarden_probe') > ran.index(ddl[-1])
     assert policies(pg)[0][3] != EXPR
 
@@ -107,3 +110,13 @@ def test_bad_expressions_fail_before_anything_changes(pg, rls, expr, words):
     assert res['failed'] and words in res['msg'] and res['option'].startswith('policies[0]')
     assert policies(pg) == before
     assert pg.query('SELECT count(*) FROM orders', dbname=DB) == [(3,)]
+
+
+def test_public_among_roles_is_stored_as_public_alone_and_idempotent(pg, rls):
+    declared = dict(table='orders', policies=[dict(name='p', roles=['itr_app', 'public'], using='tenant_id = 1')])
+    first = rls(**declared)
+    assert first['changed'] and not first.get('failed')
+    assert pg.query("SELECT roles::text FROM pg_policies WHERE policyname = 'p'", dbname=DB) == [('{public}',)]
+    again = rls(**declared)
+    assert again['changed'] is False and again['queries'] == []
+    assert rls(check=True, **declared)['changed'] is False

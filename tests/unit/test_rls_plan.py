@@ -76,3 +76,26 @@ def test_bad_input(policies, option):
     with pytest.raises(PlanError) as e:
         plan(current(), policies)
     assert e.value.option == option
+
+
+def test_public_with_other_roles_is_public_alone():
+    desired = desired_policies([dict(name='p', roles=['app', 'public'], using='true')])
+    assert desired[0]['roles'] == [None] and desired[0]['named_roles'] == ['app']
+    cur = current([stored(roles=(None,), using='true')], rls=True)
+    s, _b, _a = plan(cur, [dict(name='p', roles=['app', 'PUBLIC'], using='true')])
+    assert s == []
+    with pytest.raises(PlanError) as e:
+        plan(current(), [dict(name='p', roles=['ghost', 'public'], using='true')])
+    assert e.value.option == 'policies[0].roles'
+
+
+def test_new_and_changed_policies_are_probed():
+    cur = current([stored(using='true')], rls=True)
+    desired = desired_policies([dict(name='p', roles=['app'], using='true'), dict(name='q', using='x = 1')])
+    assert [p['name'] for p in needs_probe(cur, desired)] == ['q']
+
+
+def test_nul_in_expression_is_refused():
+    with pytest.raises(PlanError) as e:
+        desired_policies([dict(name='p', using='true\x00')])
+    assert e.value.option == 'policies[0].using'
