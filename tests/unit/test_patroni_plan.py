@@ -126,3 +126,12 @@ def test_mask_and_base_url():
     assert mask_secrets({'a': {'password': 'x', 'n': [{'token': 't'}]}, 'b': 1}) == \
         {'a': {'password': '********', 'n': [{'token': '********'}]}, 'b': 1}
     assert base_url('http://h:8008/patroni') == 'http://h:8008' and base_url('https://h:8008/') == 'https://h:8008'
+
+
+def test_error_text_from_patroni_html_error_page():
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import error_text
+    page = ('<!DOCTYPE HTML>\n<html lang="en">\n<head><title>Error response</title></head><body>\n'
+            '<h1>Error response</h1>\n<p>Error code: 409</p>\n<p>Message: Conflict.</p>\n'
+            '<p>Error code explanation: 409 - Request conflict.</p>\n</body></html>')
+    assert error_text(page) == 'Error code: 409 Message: Conflict. Error code explanation: 409 - Request conflict.'
+    assert error_text('no auth header received\n') == 'no auth header received'
