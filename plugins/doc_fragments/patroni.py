@@ -51,8 +51,8 @@ options:
     type: int
     default: 30
 notes:
-  - The module runs where it can reach the REST API, usually the controller (C(delegate_to: localhost),
-    C(run_once: true)) or one of the members.
+  - The module runs where it can reach the REST API, usually the controller (C(delegate_to=localhost),
+    C(run_once=true)) or one of the members.
   - Every request is returned in RV(requests) (method, URL, body with secret-looking values masked, HTTP
     status). In check mode only GET requests are sent; the writes that would be sent are listed with
     C(sent=false).

@@ -22,8 +22,8 @@ description:
 options:
   config:
     description:
-      - The desired dynamic configuration, nested as in C(GET /config), for example
-        C({ttl: 30, postgresql: {parameters: {work_mem: 8MB}}}).
+      - 'The desired dynamic configuration, nested as in C(GET /config), for example
+        C({ttl: 30, postgresql: {parameters: {work_mem: 8MB}}}).'
     type: dict
     required: true
   settle_timeout:
