@@ -148,14 +148,14 @@ class PatroniApi(object):
         raise PatroniApiError('GET', ', '.join(u + path for u in self.urls), None,
                               'no member answered: ' + '; '.join(errors))
 
-    def cluster_write(self, method, path, body):
+    def cluster_write(self, method, path, body, timeout=None):
         """A cluster-wide write (PATCH /config, POST /switchover): sent to the first member whose API answers.
 
         Only an unreachable member is skipped; an HTTP error from Patroni is final (it was received)."""
         last = None
         for url in self.urls:
             try:
-                return self.request(method, url + path, body)
+                return self.request(method, url + path, body, timeout)
             except PatroniApiError as e:
                 if e.status is not None:
                     raise

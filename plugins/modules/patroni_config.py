@@ -24,6 +24,9 @@ options:
     description:
       - 'The desired dynamic configuration, nested as in C(GET /config), for example
         C({ttl: 30, postgresql: {parameters: {work_mem: 8MB}}}).'
+      - Values of keys that look secret (C(password), C(passphrase), C(secret), C(token), C(private_key))
+        are sent as given and masked in what the module returns (RV(patch), RV(config), diff, RV(requests));
+        the task's own arguments are Ansible's to hide (C(no_log=true) on the task).
     type: dict
     required: true
   settle_timeout:
@@ -102,7 +105,7 @@ requests:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
-    PatroniApi, PatroniApiError, patroni_argument_spec)
+    PatroniApi, PatroniApiError, mask_secrets, patroni_argument_spec)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import (
     apply_patch, members, plan_config_patch)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
@@ -166,8 +169,9 @@ def main():
     except PatroniApiError as e:
         module.fail_json(msg='the change was sent, but reading the members failed: %s' % e, requests=api.requests,
                          changed=True, patch=patch)
-    module.exit_json(changed=bool(patch), patch=patch, config=after, restart_required=pending, api_urls=api.urls,
-                     requests=api.requests, diff=dict(before=before, after=after))
+    module.exit_json(changed=bool(patch), patch=mask_secrets(patch), config=mask_secrets(after), restart_required=pending,
+                     api_urls=api.urls, requests=api.requests,
+                     diff=dict(before=mask_secrets(before), after=mask_secrets(after)))
 
 
 if __name__ == '__main__':

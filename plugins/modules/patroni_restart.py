@@ -125,12 +125,13 @@ ARGUMENT_SPEC = patroni_argument_spec(
 
 def run_step(api, step, by_name, p, check_mode):
     url = base_url(by_name[step['member']]['api_url'] or '')
+    slow = max(p['timeout'], p['wait_timeout'])  # Patroni answers a restart or switchover once it is done
     if step['action'] == 'switchover':
-        api.cluster_write('POST', '/switchover', dict(leader=step['member'], candidate=step['candidate']))
+        api.cluster_write('POST', '/switchover', dict(leader=step['member'], candidate=step['candidate']), slow)
         return None if check_mode else wait_writable(api, step['candidate'], p['wait_timeout'])
     started = None if check_mode else api.request('GET', url + '/patroni').get('postmaster_start_time')
     if step['action'] == 'restart':
-        api.request('POST', url + '/restart', dict(restart_pending=True) if p['pending_only'] else {})
+        api.request('POST', url + '/restart', dict(restart_pending=True) if p['pending_only'] else {}, slow)
     else:
         api.request('POST', url + '/reinitialize', dict(force=p['force']))
     return None if check_mode else wait_running(api, step['member'], p['wait_timeout'], started)
@@ -142,6 +143,8 @@ def main():
     p = module.params
     if p['wait_timeout'] < 1:
         module.fail_json(msg='wait_timeout: must be 1 or more seconds')
+    if p['maximum_lag'] is not None and p['maximum_lag'] < 0:
+        module.fail_json(msg='maximum_lag: must be 0 or more bytes')
     api = PatroniApi(module)
     try:
         member_list = members(api.cluster_get('/cluster'))

@@ -144,7 +144,7 @@ def main():
         body['scheduled_at'] = p['scheduled_at']
     start = time.time()
     try:
-        api.cluster_write('POST', '/switchover', body)
+        api.cluster_write('POST', '/switchover', body, max(p['timeout'], p['wait_timeout']))
     except PatroniApiError as e:
         module.fail_json(msg='Patroni refused the switchover: %s' % e, status=e.status, requests=api.requests, **result)
     if not module.check_mode and not p['scheduled_at']:

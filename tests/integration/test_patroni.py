@@ -4,6 +4,7 @@ All tests share one session cluster (fixture patroni_cluster) and leave it healt
 one streaming replica. Outside checks use the REST API directly and psycopg2 on the members.
 """
 import datetime
+import json
 import time
 
 import pytest
@@ -62,23 +63,29 @@ def test_info_one_leader_one_streaming_replica(pc):
 def test_config_reload_then_restart_parameter(pc):
     before = pc.config()
     want = '6MB' if before['postgresql']['parameters']['work_mem'] != '6MB' else '7MB'
-    desired = dict(postgresql=dict(parameters=dict(work_mem=want)))
+    secret = 'sekrit-%s' % want  # a secret-looking key: sent to Patroni, masked in everything returned
+    desired = dict(postgresql=dict(parameters=dict(work_mem=want)), pgwarden_probe=dict(token=secret))
+    masked = dict(desired, pgwarden_probe=dict(token='********'))
 
     r = run(pc, 'config', check=True, diff=True, config=desired)
-    assert r['changed'] is True and r['patch'] == desired
-    assert writes(r) == [dict(method='PATCH', url=pc.members[0].api_url + '/config', body=desired,
+    assert r['changed'] is True and r['patch'] == masked
+    assert writes(r) == [dict(method='PATCH', url=pc.members[0].api_url + '/config', body=masked,
                               status=None, sent=False)]
     assert pc.config() == before  # check mode sent nothing
 
     r = run(pc, 'config', diff=True, config=desired)
-    assert r['changed'] is True and r['patch'] == desired
-    assert r['diff']['before'] == before and r['diff']['after'] == pc.config()
+    assert r['changed'] is True and r['patch'] == masked
+    assert secret not in json.dumps(dict((k, v) for k, v in r.items() if k not in ('invocation', '_stdout')))
+    assert pc.config()['pgwarden_probe'] == dict(token=secret)
+    assert r['diff']['before'] == before and r['diff']['after'] == dict(pc.config(), pgwarden_probe=dict(token='********'))
     assert r['restart_required'] == dict((m.name, False) for m in pc.members)
     assert [w['status'] for w in writes(r)] == [200]
     for m in pc.members:
         eventually(lambda: setting(pc, m.name, 'work_mem') == want)
 
-    again = run(pc, 'config', config=dict(ttl='20', postgresql=dict(parameters=dict(work_mem=want))))
+    again = run(pc, 'config', config=dict(ttl='20', postgresql=dict(parameters=dict(work_mem=want)), pgwarden_probe=None))
+    assert again['changed'] is True and again['patch'] == dict(pgwarden_probe=None) and 'pgwarden_probe' not in pc.config()
+    again = run(pc, 'config', config=dict(ttl='20', postgresql=dict(parameters=dict(work_mem=want)), pgwarden_probe=None))
     assert again['changed'] is False and again['patch'] == {} and writes(again) == []
 
     connections = int(pc.config()['postgresql']['parameters']['max_connections']) + 10
