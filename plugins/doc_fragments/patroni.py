@@ -47,7 +47,7 @@ options:
   timeout:
     description:
       - Seconds one HTTP request may take. Patroni answers a switchover or restart only when it is
-        done: those requests may take the module's C(wait_timeout) when that is longer.
+        done, so those requests may take the module's C(wait_timeout) when that is longer.
     type: int
     default: 30
 notes:
