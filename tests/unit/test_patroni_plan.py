@@ -24,8 +24,8 @@ def cluster(*specs):
     return members(dict(members=out))
 
 
-CONFIG = {'ttl': 20, 'loop_wait': 2, 'postgresql': {'use_pg_rewind': True,
-                                                   'parameters': {'work_mem': '4MB', 'max_connections': 100}}}
+CONFIG = {'ttl': 20, 'loop_wait': 2,
+          'postgresql': {'use_pg_rewind': True, 'parameters': {'work_mem': '4MB', 'max_connections': 100}}}
 
 
 def test_members_normalised():
