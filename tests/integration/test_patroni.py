@@ -89,7 +89,8 @@ def test_config_reload_then_restart_parameter(pc):
     assert again['changed'] is False and again['patch'] == {} and writes(again) == []
 
     connections = int(pc.config()['postgresql']['parameters']['max_connections']) + 10
-    r = run(pc, 'config', config=dict(postgresql=dict(parameters=dict(max_connections=connections))))
+    r = run(pc, 'config', config=dict(postgresql=dict(parameters=dict(max_connections=connections))),
+            settle_timeout=30)  # returns as soon as every member reports pending_restart
     assert r['changed'] is True
     assert r['restart_required'] == dict((m.name, True) for m in pc.members)
     assert all(m.get('pending_restart') for m in pc.cluster()['members'])
@@ -172,7 +173,8 @@ def _start_times(pc):
 
 def test_restart_pending_members_replicas_first(pc):
     connections = int(pc.config()['postgresql']['parameters']['max_connections']) + 5
-    r = run(pc, 'config', config=dict(postgresql=dict(parameters=dict(max_connections=connections))))
+    r = run(pc, 'config', config=dict(postgresql=dict(parameters=dict(max_connections=connections))),
+            settle_timeout=30)  # returns as soon as every member reports pending_restart
     assert all(r['restart_required'].values()), r['restart_required']
     leader, replica = pc.leader(), pc.replicas()[0]
     started = _start_times(pc)
