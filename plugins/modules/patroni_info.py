@@ -67,7 +67,7 @@ members:
     port: {description: PostgreSQL port, type: int}
     api_url: {description: The member's REST API URL, type: str}
     timeline: {description: Timeline, type: int}
-    lag: {description: Replication lag in bytes (0 for the leader, null when unknown), type: int}
+    lag: {description: 'Replication lag in bytes (0 for the leader, null when unknown).', type: int}
     pending_restart: {description: A parameter change waits for a restart, type: bool}
     tags: {description: The member's tags, type: dict}
     status: {description: "The member's C(GET /patroni) (with O(member_status)), null when it did not answer.", type: dict}
