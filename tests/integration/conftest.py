@@ -17,7 +17,7 @@ def pg():
 def patroni_cluster():
     """One etcd + two Patroni members for all Patroni tests of a session (tests/integration/patroniserver.py).
 
-    The tests carry xdist_group('patroni'), so `-n N --dist loadgroup` runs them in one worker and one cluster."""
+    They live in one file and the Makefile runs `-n N --dist loadfile`, so one worker starts one cluster."""
     if not (shutil.which('patroni') and shutil.which('etcd')):
         pytest.skip('Debian packages patroni and etcd-server are not installed (scripts/install-deps.sh)')
     from patroniserver import PatroniCluster

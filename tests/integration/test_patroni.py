@@ -12,7 +12,7 @@ import pytest
 from patroniserver import API_PASSWORD, API_USER
 from runner import run_module
 
-pytestmark = [pytest.mark.patroni, pytest.mark.xdist_group('patroni')]
+pytestmark = pytest.mark.patroni  # one file: --dist loadfile keeps it in one worker, one cluster
 
 
 @pytest.fixture
