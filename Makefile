@@ -30,10 +30,10 @@ unit: deps collection
 # Each xdist worker starts its own throwaway PostgreSQL; PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 integration: deps collection
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/integration
 
 quick: deps collection
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) tests/unit tests/integration
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile tests/unit tests/integration
 
 lint: deps collection
 	scripts/lint.sh

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
-              postgresql postgresql-contrib pgbackrest rsync git make shellcheck)
+              postgresql postgresql-contrib pgbackrest rsync git make shellcheck
+              patroni etcd-server etcd-client)
 
 # Extensions the integration tests load into the throwaway server, for the server version
 # the postgresql package brings (15 on Debian 12).
@@ -32,8 +33,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "apt: installing ${missing[*]}"
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The Debian postgresql package starts a cluster; the tests bring their own.
-  $SUDO systemctl disable --now postgresql >/dev/null 2>&1 || true
+  # The Debian postgresql, etcd-server and patroni packages start services; the tests bring
+  # their own (tests/integration/pgserver.py, patroniserver.py on loopback ports).
+  for unit in postgresql etcd patroni; do
+    $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+  done
 fi
 
 VENV="${VENV:-.venv}"

@@ -1,5 +1,7 @@
 import pytest
 
+import shutil
+
 from pgserver import PgServer
 from runner import run_module
 
@@ -9,6 +11,19 @@ def pg():
     server = PgServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope='session')
+def patroni_cluster():
+    """One etcd + two Patroni members for all Patroni tests of a session (tests/integration/patroniserver.py).
+
+    They live in one file and the Makefile runs `-n N --dist loadfile`, so one worker starts one cluster."""
+    if not (shutil.which('patroni') and shutil.which('etcd')):
+        pytest.skip('Debian packages patroni and etcd-server are not installed (scripts/install-deps.sh)')
+    from patroniserver import PatroniCluster
+    cluster = PatroniCluster().start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pgwarden maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: patroni_switchover
+short_description: Planned switchover of a Patroni cluster to a named or the best healthy replica
+version_added: 0.1.0
+description:
+  - Moves the leader to O(candidate), or to the healthy replica with the least lag, now or at
+    O(scheduled_at), through C(POST /switchover), then waits until the new leader accepts writes
+    (its C(GET /primary) answers 200 and C(/cluster) names it leader).
+  - Refuses, before anything is sent, when no replica is healthy, when the named candidate is not a
+    member or not a healthy replica (running or streaming, no C(nofailover) tag, known lag), or when its
+    lag is over O(maximum_lag).
+  - Idempotent when O(candidate) already leads, or when the same switchover is already scheduled.
+options:
+  candidate:
+    description:
+      - Member that becomes the leader. Unset means the healthy replica with the least lag
+        (a synchronous standby first), or for a scheduled switchover the one Patroni picks at that time.
+    type: str
+  scheduled_at:
+    description:
+      - When to switch over, ISO 8601 with a time zone, for example C(2026-12-24T03:00:00+00:00).
+        Unset means now. The module returns once Patroni accepted the schedule.
+    type: str
+  maximum_lag:
+    description:
+      - Largest replication lag, in bytes, a candidate may have.
+    type: int
+  wait_timeout:
+    description:
+      - Seconds to wait for the new leader to accept writes.
+    type: int
+    default: 60
+extends_documentation_fragment:
+  - pgwarden.postgresql.patroni
+attributes:
+  check_mode:
+    description: Checks the candidate and returns the request that would be sent.
+    support: full
+  diff_mode:
+    description: The leader before and after.
+    support: full
+author:
+  - pgwarden maintainers (@pgwarden)
+'''
+
+EXAMPLES = r'''
+- name: Switch over to db2 if it lags less than 1 MiB
+  pgwarden.postgresql.patroni_switchover:
+    api_url: [https://db1:8008, https://db2:8008, https://db3:8008]
+    api_username: patroni
+    api_password: "{{ vault_patroni_api_password }}"
+    candidate: db2
+    maximum_lag: 1048576
+  delegate_to: localhost
+  run_once: true
+
+- name: Switch over to the best replica at 03:00 UTC
+  pgwarden.postgresql.patroni_switchover:
+    api_url: [https://db1:8008]
+    api_username: patroni
+    api_password: "{{ vault_patroni_api_password }}"
+    scheduled_at: "2026-12-24T03:00:00+00:00"
+'''
+
+RETURN = r'''
+old_leader:
+  description: Leader before the switchover.
+  returned: always
+  type: str
+new_leader:
+  description: Leader afterwards (the candidate; for a scheduled switchover the candidate or null).
+  returned: always
+  type: str
+elapsed_seconds:
+  description: Seconds from the request until the new leader accepted writes (null when nothing was done or scheduled).
+  returned: always
+  type: float
+scheduled_at:
+  description: The time the switchover is scheduled for, null when it ran now.
+  returned: always
+  type: str
+requests:
+  description: Every request (method, url, body, status, sent).
+  returned: always
+  type: list
+  elements: dict
+'''
+
+import re
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
+    PatroniApi, PatroniApiError, patroni_argument_spec, wait_writable)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import members, plan_switchover
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+
+ARGUMENT_SPEC = patroni_argument_spec(
+    candidate=dict(type='str'),
+    scheduled_at=dict(type='str'),
+    maximum_lag=dict(type='int'),
+    wait_timeout=dict(type='int', default=60),
+)
+_ISO = re.compile(r'^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$')
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    p = module.params
+    for option in ('maximum_lag', 'wait_timeout'):
+        if p[option] is not None and p[option] < 0:
+            module.fail_json(msg='%s: must be 0 or more' % option)
+    if p['scheduled_at'] and not _ISO.match(p['scheduled_at']):
+        module.fail_json(msg='scheduled_at: %r is not an ISO 8601 time with a time zone (2026-12-24T03:00:00+00:00)'
+                         % p['scheduled_at'])
+    api = PatroniApi(module)
+    try:
+        cluster = api.cluster_get('/cluster')
+        member_list = members(cluster)
+        old, new = plan_switchover(member_list, p['candidate'], p['maximum_lag'], scheduled=bool(p['scheduled_at']))
+    except PlanError as e:
+        module.fail_json(msg=str(e), option=e.option, requests=api.requests)
+    except PatroniApiError as e:
+        module.fail_json(msg=str(e), status=e.status, requests=api.requests)
+    result = dict(old_leader=old, new_leader=new, elapsed_seconds=None, scheduled_at=p['scheduled_at'],
+                  diff=dict(before=dict(leader=old), after=dict(leader=new or '(chosen by Patroni)')))
+    scheduled = cluster.get('scheduled_switchover') or {}
+    if old == new or (p['scheduled_at'] and scheduled.get('from') == old and scheduled.get('to') == new
+                      and scheduled.get('at') == p['scheduled_at']):
+        result['diff']['after'] = result['diff']['before']
+        module.exit_json(changed=False, requests=api.requests, **result)
+    body = dict(leader=old)
+    if new:
+        body['candidate'] = new
+    if p['scheduled_at']:
+        body['scheduled_at'] = p['scheduled_at']
+    start = time.time()
+    try:
+        api.cluster_write('POST', '/switchover', body, max(p['timeout'], p['wait_timeout']))
+    except PatroniApiError as e:
+        module.fail_json(msg='Patroni refused the switchover: %s' % e, status=e.status, requests=api.requests, **result)
+    if not module.check_mode and not p['scheduled_at']:
+        if wait_writable(api, new, p['wait_timeout']) is None:
+            module.fail_json(msg='wait_timeout: %s did not accept writes within %d s after the switchover'
+                             % (new, p['wait_timeout']), changed=True, requests=api.requests, **result)
+        result['elapsed_seconds'] = round(time.time() - start, 1)
+    module.exit_json(changed=True, requests=api.requests, **result)
+
+
+if __name__ == '__main__':
+    main()
