@@ -10,4 +10,4 @@ if COLLECTIONS not in sys.path:
 os.environ['ANSIBLE_COLLECTIONS_PATH'] = COLLECTIONS
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ci_noskip import pytest_runtest_makereport  # noqa: E402,F401  (CI=true: a skip fails)
+from ci_noskip import pytest_runtest_makereport  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
