@@ -99,7 +99,7 @@ def _hostile_rules():
         yield dict(type='include', file='extra' + v), 'rules[2].file'
     for v in HOSTILE[3:]:  # a comment may span lines (each is written as a comment line); controls are refused
         yield dict(type='host', address='all', method='reject', comment=v), 'rules[2].comment'
-    for v in ('fe80::1%x 0.0.0.0/0 trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'):
+    for v in ('fe80::1%x trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'):
         yield dict(type='host', address=v, method='reject'), 'rules[2].address'
 
 

@@ -154,7 +154,7 @@ def test_comment_lines_stay_comments():
     assert '\n# one "quoted"\n# host all all 0.0.0.0/0 trust\u2028x\nlocal  all  postgres  peer\n' in text
 
 
-@pytest.mark.parametrize('address', ['fe80::1%x 0.0.0.0/0 trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'])
+@pytest.mark.parametrize('address', ['fe80::1%x trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'])
 def test_address_cannot_smuggle_columns(address):
     with pytest.raises(PlanError) as e:
         rules(dict(type='host', address=address, method='md5'))
