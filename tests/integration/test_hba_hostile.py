@@ -6,8 +6,11 @@ import time
 
 import pytest
 
+import test_hba
 from hba_support import run_many, run_verbose
-from test_hba import BASE, content, hba  # noqa: F401  (hba is a fixture)
+from test_hba import BASE, content
+
+hba = test_hba.hba  # the fixture of test_hba.py, shared
 
 SECRET = 'Bind-S3cret-4711'
 LDAP = dict(type='host', address='127.0.0.2/32', method='ldap',
