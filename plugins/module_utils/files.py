@@ -14,14 +14,26 @@ import time
 
 
 def read_text(path):
-    """The file's text, or None if it does not exist."""
+    """The file's text, or None if it does not exist.
+
+    Bytes that are not UTF-8 (a Latin-1 comment, which PostgreSQL accepts) are kept as surrogate
+    escapes, so that text written back with atomic_write() has the same bytes; show such text
+    through printable().
+    """
     try:
         with open(path, 'rb') as f:
-            return f.read().decode('utf-8')
+            return f.read().decode('utf-8', 'surrogateescape')
     except (IOError, OSError) as e:
         if getattr(e, 'errno', None) == 2:
             return None
         raise
+
+
+def printable(text):
+    """Text from read_text() for a diff or a message: undecodable bytes shown as \\xNN."""
+    if text is None:
+        return None
+    return text.encode('utf-8', 'surrogateescape').decode('utf-8', 'backslashreplace')
 
 
 def file_mode(path):
@@ -38,13 +50,16 @@ def atomic_write(path, text, mode, owner_of=None):
     Readers see the old or the new content, never a partial one. The new file gets
     `mode` and the owner and group of the existing file (or of `owner_of`, if given,
     when `path` does not exist yet) where the process is allowed to set them.
+    A symbolic link is written through: the file it points to is replaced (in its own
+    directory) and the link stays a link.
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(path)
+    directory = os.path.dirname(path)
     ref = path if os.path.exists(path) else owner_of
     fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
     try:
         with os.fdopen(fd, 'wb') as f:
-            f.write(text.encode('utf-8'))
+            f.write(text.encode('utf-8', 'surrogateescape'))
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, mode)
@@ -77,9 +92,11 @@ def _fsync_dir(directory):
 
 
 def backup(path):
-    """Copy `path` next to itself as PATH.YYYYmmddTHHMMSS.N~ (mode and owner kept); returns the copy's name."""
+    """Copy `path` next to itself as PATH.YYYYmmddTHHMMSS.N~ (mode and owner kept); returns the copy's name.
+    For a symbolic link, the copy is of the file it points to, next to that file."""
     if not os.path.exists(path):
         return None
+    path = os.path.realpath(path)
     stamp = time.strftime('%Y%m%dT%H%M%S')
     n = 0
     while True:

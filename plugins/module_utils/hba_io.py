@@ -11,7 +11,16 @@ import os
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import atomic_write, file_mode
 
-HBA_FILE_QUERY = "SELECT current_setting('hba_file')"
+# What the login may do, read without failing: hba_file only for those allowed to see it.
+ACCESS_QUERY = """
+SELECT json_build_object(
+  'user', current_user,
+  'read_settings', pg_has_role(current_user, 'pg_read_all_settings', 'USAGE'),
+  'hba_rules', has_function_privilege('pg_catalog.pg_hba_file_rules()', 'EXECUTE'),
+  'reload', has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE'),
+  'hba_file', CASE WHEN pg_has_role(current_user, 'pg_read_all_settings', 'USAGE')
+                   THEN current_setting('hba_file') END)
+"""
 # pg_hba_file_rules parses the file on disk now, with the server's own parser.
 HBA_ERRORS_QUERY = """
 SELECT COALESCE(json_agg(json_build_object('line', line_number, 'error', error) ORDER BY line_number), '[]'::json)
@@ -23,6 +32,25 @@ class RejectedByServer(Exception):
     def __init__(self, errors):
         self.errors = errors
         super(RejectedByServer, self).__init__('; '.join('line %s: %s' % (e['line'], e['error']) for e in errors))
+
+
+def missing_privileges(access, reload):
+    """What the login lacks for a server-validated run, as one message, or None (pure)."""
+    user = access['user']
+    missing = []
+    if not access['read_settings']:
+        missing.append("reading the hba_file setting needs superuser or the privileges of pg_read_all_settings "
+                       "(GRANT pg_read_all_settings TO %s)" % user)
+    if not access['hba_rules']:
+        missing.append('letting the server judge the file (validate=server) needs pg_hba_file_rules(), which only '
+                       'superusers may run by default (GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO %s)' % user)
+    if reload and not access['reload']:
+        missing.append('the reload needs pg_reload_conf() (GRANT EXECUTE ON FUNCTION pg_reload_conf() TO %s, '
+                       'or reload=false)' % user)
+    if not missing:
+        return None
+    return ('login_user: %r may not manage pg_hba.conf with validate=server: %s. Connect as a superuser, grant '
+            'these, or use validate=local with path; nothing was changed' % (user, '; '.join(missing)))
 
 
 def same_file(a, b):
@@ -54,7 +82,7 @@ def write_judged(conn, path, old_text, new_text, mode):
 
 def _restore(path, old_text, old_mode):
     if old_text is None:
-        os.unlink(path)
+        os.unlink(os.path.realpath(path))
     else:
         atomic_write(path, old_text, old_mode if old_mode is not None else 0o640)
 

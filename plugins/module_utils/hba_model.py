@@ -33,12 +33,46 @@ METHOD_OPTIONS = {
     'radius': _COMMON + ('radiusservers', 'radiussecrets', 'radiusidentifiers', 'radiusports'),
 }
 SECRET_OPTIONS = ('ldapbindpasswd', 'radiussecrets')
+MASK = '********'
 _HOSTNAME = re.compile(r'^\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$')
 _PLAIN = re.compile(r'^[A-Za-z0-9_.$+@/^*-]+$')
+# pg_hba.conf has no escape: a double quote ends a quoted field, a newline ends the rule, NUL ends the C string.
+_FORBIDDEN = re.compile(u'["\x00-\x1f\x7f\ud800-\udfff]')
+_FORBIDDEN_IN_COMMENT = re.compile(u'[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]')  # every line becomes a comment line
 
 
 def _fail(index, key, problem):
     raise PlanError('rules[%d].%s' % (index, key) if key else 'rules[%d]' % index, problem)
+
+
+def check_text(option, value, secret=False, comment=False):
+    """The one check of every value written to pg_hba.conf: no double quote, line break, NUL or other control
+    character, so that no value can end its field or its line and inject a rule. Returns the value as text."""
+    if isinstance(value, bool):
+        value = '1' if value else '0'
+    elif isinstance(value, (int, float)):
+        value = str(value)
+    elif not isinstance(value, str):
+        raise PlanError(option, 'must be a string, a number or a boolean, not a %s' % type(value).__name__)
+    if (_FORBIDDEN_IN_COMMENT if comment else _FORBIDDEN).search(value):
+        what = 'a control character other than a line break' if comment else \
+            'a double quote, a line break, NUL or another control character'
+        raise PlanError(option, 'must not contain %s (pg_hba.conf cannot hold it in a field)%s'
+                        % (what, '' if secret else ': %r' % value))
+    return value
+
+
+def secret_values(rules):
+    """Every secret value given in the rules, also one given by mistake as an ordinary option (to hide it)."""
+    found = set()
+    for rule in rules or []:
+        if not isinstance(rule, dict):
+            continue
+        options, secrets = rule.get('options'), rule.get('secret_options')
+        pairs = [(k, v) for k, v in options.items() if k in SECRET_OPTIONS] if isinstance(options, dict) else []
+        pairs += list(secrets.items()) if isinstance(secrets, dict) else []
+        found.update(str(v) for _k, v in pairs if v not in (None, ''))
+    return found
 
 
 def _names(value, index, key):
@@ -51,8 +85,7 @@ def _names(value, index, key):
     for v in value:
         if not isinstance(v, str) or v == '':
             _fail(index, key, 'entries must be non-empty strings')
-        if '\n' in v or '"' in v:
-            _fail(index, key, '%r must not contain a double quote or a newline' % v)
+        check_text('rules[%d].%s' % (index, key), v)
     return list(value)
 
 
@@ -62,7 +95,9 @@ def _address(value, index):
     if not isinstance(value, str) or not value.strip():
         _fail(index, 'address', 'is required for host rules (a CIDR such as 10.0.0.0/8, a host name, all, '
                                 'samehost or samenet)')
-    value = value.strip()
+    value = check_text('rules[%d].address' % index, value.strip())
+    if '%' in value:
+        _fail(index, 'address', '%r: IPv6 zone identifiers are not supported in pg_hba.conf' % value)
     try:
         if '/' in value:
             net = ipaddress.ip_network(value, strict=False)
@@ -79,23 +114,29 @@ def _address(value, index):
     return value
 
 
-def _options(method, rtype, options, index):
+def _option_items(options, index, key):
     if options is None:
         return []
     if not isinstance(options, dict):
-        _fail(index, 'options', 'must be a dict such as {clientcert: verify-full, map: certmap}')
+        _fail(index, key, 'must be a dict such as {clientcert: verify-full, map: certmap}')
+    for k in options:
+        if not isinstance(k, str):
+            _fail(index, key, 'option names must be strings, not %r' % (k,))
+        check_text('rules[%d].%s' % (index, key), k)
+    return sorted(options.items())
+
+
+def _options(method, rtype, options, index):
     allowed = METHOD_OPTIONS.get(method, ())
     out = []
-    for key in sorted(options):
+    for key, value in _option_items(options, index, 'options'):
         if key not in allowed:
             _fail(index, 'options', '%r is not an option of method %s (allowed: %s)'
                   % (key, method, ', '.join(allowed) or 'none'))
-        value = options[key]
-        if isinstance(value, bool):
-            value = '1' if value else '0'
-        value = str(value)
-        if '\n' in value or '"' in value:
-            _fail(index, 'options', 'value of %s must not contain a double quote or a newline' % key)
+        if key in SECRET_OPTIONS:
+            _fail(index, 'options', '%s is a secret: give it in rules[%d].secret_options, which is never shown '
+                                    'in results, diffs or logs' % (key, index))
+        value = check_text('rules[%d].options.%s' % (index, key), value)
         if key == 'clientcert':
             if value not in ('verify-ca', 'verify-full'):
                 _fail(index, 'options', 'clientcert must be verify-ca or verify-full')
@@ -105,6 +146,25 @@ def _options(method, rtype, options, index):
                 _fail(index, 'options', 'method cert always verifies the full certificate: clientcert=verify-full')
         out.append((key, value))
     return out
+
+
+def _secrets(method, secrets, index):
+    out = []
+    for key, value in _option_items(secrets, index, 'secret_options'):
+        if key not in SECRET_OPTIONS or key not in METHOD_OPTIONS.get(method, ()):
+            _fail(index, 'secret_options', '%r is not a secret option of method %s (secret options: %s)'
+                  % (key, method, ', '.join(k for k in SECRET_OPTIONS if k in METHOD_OPTIONS.get(method, ()))
+                     or 'none'))
+        if value is None or value == '':
+            _fail(index, 'secret_options.%s' % key, 'must not be empty')
+        out.append((key, check_text('rules[%d].secret_options.%s' % (index, key), value, secret=True)))
+    return out
+
+
+def _comment(rule, index):
+    if rule.get('comment') in (None, ''):
+        return None
+    return check_text('rules[%d].comment' % index, rule['comment'], comment=True)
 
 
 def normalise_rules(rules):
@@ -117,7 +177,7 @@ def normalise_rules(rules):
         if rtype in INCLUDE_TYPES:
             if not rule.get('file'):
                 _fail(i, 'file', 'is required for %s lines' % rtype)
-            out.append(dict(type=rtype, file=rule['file'], comment=rule.get('comment')))
+            out.append(dict(type=rtype, file=check_text('rules[%d].file' % i, rule['file']), comment=_comment(rule, i)))
             continue
         method = rule.get('method')
         if method not in METHODS:
@@ -134,7 +194,8 @@ def normalise_rules(rules):
             _fail(i, 'method', 'peer authentication only works for local rules')
         out.append(dict(type=rtype, databases=_names(rule.get('databases'), i, 'databases'),
                         users=_names(rule.get('users'), i, 'users'), address=address, method=method,
-                        options=_options(method, rtype, rule.get('options'), i), comment=rule.get('comment')))
+                        options=_options(method, rtype, rule.get('options'), i),
+                        secrets=_secrets(method, rule.get('secret_options'), i), comment=_comment(rule, i)))
     return out
 
 
@@ -146,14 +207,16 @@ def _option_text(key, value):
     return '%s=%s' % (key, value if _PLAIN.match(value) else '"%s"' % value)
 
 
-def render_rule(rule):
+def render_rule(rule, masked=True):
+    """One rule as a line; secret option values are shown as ******** unless masked=False (the file itself)."""
     if rule['type'] in INCLUDE_TYPES:
         return '%s %s' % (rule['type'], _quote(rule['file']))
     cols = [rule['type'], ','.join(_quote(d) for d in rule['databases']), ','.join(_quote(u) for u in rule['users'])]
     if rule['address']:
         cols.append(rule['address'])
     cols.append(rule['method'])
-    cols.extend(_option_text(k, v) for k, v in rule['options'])
+    secrets = [(k, MASK if masked else v) for k, v in rule.get('secrets', ())]
+    cols.extend(_option_text(k, v) for k, v in sorted(rule['options'] + secrets))
     return '  '.join(cols)
 
 
@@ -173,8 +236,8 @@ def render_file(rules, preserved=()):
     numbers = []
     for rule in rules:
         if rule.get('comment'):
-            lines.extend('# ' + c for c in str(rule['comment']).splitlines())
-        lines.append(render_rule(rule))
+            lines.extend('# ' + c for c in rule['comment'].split('\n'))
+        lines.append(render_rule(rule, masked=False))
         numbers.append(len(lines))
     kept = [line for line in preserved if line not in [render_rule(r) for r in rules]]
     if kept:
@@ -185,7 +248,14 @@ def render_file(rules, preserved=()):
 def mask(text):
     """A rendered file with LDAP/RADIUS secrets replaced, for diff output."""
     for key in SECRET_OPTIONS:
-        text = re.sub(r'(%s=)("[^"]*"|\S+)' % key, r'\1********', text)
+        text = re.sub(r'(%s=)("[^"]*"|\S+)' % key, r'\1' + MASK, text)
+    return text
+
+
+def hide(text, secrets):
+    """`text` (a message) with every secret value replaced."""
+    for value in sorted(secrets, key=len, reverse=True):
+        text = text.replace(value, MASK)
     return text
 
 

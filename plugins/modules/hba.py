@@ -15,6 +15,10 @@ description:
     starts with a managed header and holds exactly the declared rules in the declared order.
   - Every rule is validated before anything is written (type, method, options per method,
     addresses and CIDR masks), with an error naming the rule index and field.
+  - No value can end its field or its line (and so inject a rule) - every value written to the file
+    (database and user names, address, option names and values, include file names, comments) is
+    refused if it holds a double quote, a line break, NUL or another control character (comments
+    may span lines).
   - With O(validate=server) the candidate is written and the server itself parses it
     (C(pg_hba_file_rules)); if it rejects any line, the previous file is put back and the
     server is not reloaded, so a broken rule set is never left in place nor activated.
@@ -64,17 +68,29 @@ options:
         description:
           - 'Method options as a dict, for example C({clientcert: verify-full}) or C({map: certmap}).'
           - Only options of the rule's method are accepted; C(clientcert) only on hostssl rules.
+          - The secret options C(ldapbindpasswd) and C(radiussecrets) are refused here; give them in
+            O(rules[].secret_options).
+        type: dict
+      secret_options:
+        description:
+          - 'Secret method options (C(ldapbindpasswd) for V(ldap), C(radiussecrets) for V(radius)), for example
+            C({ldapbindpasswd: "{{ vault_ldap_bind_password }}"}).'
+          - Written to the file as given, and shown as C(********) everywhere else (O(rules) in the result,
+            the diff, messages, the module's logged arguments).
         type: dict
       file:
         description: File or directory of an include directive.
         type: str
       comment:
-        description: A comment written above the rule.
+        description:
+          - A comment written above the rule; each line of it becomes a comment line.
         type: str
   path:
     description:
       - The file to manage. With O(validate=server) it defaults to the server's C(hba_file)
         and must be that file.
+      - A symbolic link (the Debian layout) is written through - the file it points to is replaced
+        atomically in its own directory, with its owner, and the link stays a link.
       - Required with O(validate=local).
     type: path
   validate:
@@ -100,8 +116,11 @@ options:
     type: bool
     default: false
   mode:
-    description: Permissions of the file.
-    type: str
+    description:
+      - Permissions of the file, as an octal string such as V('0600'); no access for others is allowed.
+      - Quote it. An unquoted C(0600) is read by YAML as an octal number and accepted, as by
+        M(ansible.builtin.file); an unquoted C(600) is the decimal number 600 and refused.
+    type: raw
     default: '0640'
   reload:
     description: Reload the server configuration when the content changed (O(validate=server) only).
@@ -119,7 +138,13 @@ attributes:
 notes:
   - Check mode validates the rules locally and reports the diff; the server check needs the file on disk and
     runs only in a real run.
-  - The values of C(ldapbindpasswd) and C(radiussecrets) are masked in the diff.
+  - The values of C(ldapbindpasswd) and C(radiussecrets) (O(rules[].secret_options)) are masked in the
+    result, the diff and messages.
+  - With O(validate=server) the login needs superuser, or the privileges of C(pg_read_all_settings) and
+    EXECUTE on C(pg_hba_file_rules()) and C(pg_reload_conf()); the module says which is missing, in
+    check mode too.
+  - An existing file with bytes that are not UTF-8 (a Latin-1 comment) is read as it is; such bytes in
+    kept include lines are written back unchanged, and shown as C(\xNN) in the diff.
 author:
   - pgwarden maintainers (@pgwarden)
 '''
@@ -145,7 +170,7 @@ path:
   type: str
   sample: /etc/postgresql/15/main/pg_hba.conf
 rules:
-  description: The rule lines as written.
+  description: The rule lines as written, secret option values shown as C(********).
   returned: always
   type: list
   elements: str
@@ -172,13 +197,15 @@ server_errors:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connect, connection_argument_spec
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import apply, read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import backup, file_mode, read_text
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+    DatabaseError, connect, connection_argument_spec)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import backup, file_mode, printable, read_text
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import (
-    HBA_FILE_QUERY, RejectedByServer, explain, same_file, write_judged)
+    ACCESS_QUERY, RejectedByServer, explain, missing_privileges, same_file, write_judged)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_model import (
-    INCLUDE_TYPES, CONNECTION_TYPES, METHODS, include_lines, lockout, mask, normalise_rules, render_file, render_rule)
+    INCLUDE_TYPES, CONNECTION_TYPES, METHODS, hide, include_lines, lockout, mask, normalise_rules, render_file,
+    render_rule, secret_values)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import SQL, PlanError, Statement
 
 RULE_OPTIONS = dict(
@@ -188,6 +215,7 @@ RULE_OPTIONS = dict(
     address=dict(type='str'),
     method=dict(type='str', choices=list(METHODS)),
     options=dict(type='dict'),
+    secret_options=dict(type='dict', no_log=True),
     file=dict(type='str'),
     comment=dict(type='str'),
 )
@@ -198,44 +226,63 @@ ARGUMENT_SPEC = connection_argument_spec(
     preserve_includes=dict(type='bool', default=True),
     force=dict(type='bool', default=False),
     backup=dict(type='bool', default=False),
-    mode=dict(type='str', default='0640'),
+    mode=dict(type='raw', default='0640'),
     reload=dict(type='bool', default=True),
 )
 
 
 def _mode(module):
-    try:
-        mode = int(module.params['mode'], 8)
-    except ValueError:
-        mode = -1
+    """An octal string, or an int as Ansible's file module takes it (YAML reads an unquoted 0600 as 384)."""
+    value = module.params['mode']
+    mode = -1
+    if isinstance(value, int) and not isinstance(value, bool):
+        mode = value
+    elif isinstance(value, str):
+        try:
+            mode = int(value, 8)
+        except ValueError:
+            pass
     if not 0 <= mode <= 0o777 or mode & 0o007:
-        module.fail_json(msg='mode: %r must be an octal mode without access for others, such as 0640 or 0600'
-                         % module.params['mode'], option='mode')
+        module.fail_json(msg="mode: %r is not an octal mode without access for others, such as '0640' or '0600'. "
+                         "Quote it in YAML: unquoted, 0600 is read as an octal number but 600 as the decimal "
+                         "number 600" % (value,), option='mode')
     return mode
+
+
+def _server_path(module, conn):
+    """The file the server reads, after checking that the login may do what a server-validated run needs."""
+    p = module.params
+    try:
+        access = read_one(conn, ACCESS_QUERY)
+    except DatabaseError as e:
+        module.fail_json(msg='Reading what login_user %r may do failed: %s' % (p['login_user'], str(e).strip()))
+    problem = missing_privileges(access, p['reload'])
+    if problem:
+        module.fail_json(msg=problem, option='login_user')
+    if p['path'] and not same_file(p['path'], access['hba_file']):
+        module.fail_json(msg='path: %s is not the file the server reads (%s); use validate=local for it'
+                         % (p['path'], access['hba_file']), option='path')
+    return p['path'] or access['hba_file']
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            required_if=[('validate', 'local', ('path',))])
     p = module.params
+    secrets = secret_values(p['rules'])
+    module.no_log_values.update(secrets)  # also a secret given by mistake in options: refused, never shown
     mode = _mode(module)
     try:
         rules = normalise_rules(p['rules'])
     except PlanError as e:
-        module.fail_json(msg='%s; nothing was changed' % e, option=e.option)
+        module.fail_json(msg=hide('%s; nothing was changed' % e, secrets), option=e.option)
     guard = lockout(rules, p['login_user'], p['login_db'], bool(p['login_password']))
     if guard and not p['force']:
         module.fail_json(msg='rules: lockout guard: the local connection of %r to database %r that this collection '
                          'uses would be refused: %s. Add a local peer rule for it first, or set force=true.'
                          % (p['login_user'], p['login_db'], guard), option='rules')
     conn = connect(module) if p['validate'] == 'server' else None
-    path = p['path']
-    if conn is not None:
-        hba_file = read_one(conn, HBA_FILE_QUERY)
-        if path and not same_file(path, hba_file):
-            module.fail_json(msg='path: %s is not the file the server reads (%s); use validate=local for it'
-                             % (path, hba_file), option='path')
-        path = path or hba_file
+    path = _server_path(module, conn) if conn is not None else p['path']
     old = read_text(path)
     preserved = include_lines(old) if p['preserve_includes'] else []
     new, numbers = render_file(rules, preserved)
@@ -243,8 +290,9 @@ def main():
     changed = content_changed or file_mode(path) != mode
     plan = [Statement(SQL('SELECT pg_reload_conf()'))] if content_changed and conn is not None and p['reload'] else []
     result = dict(changed=changed, path=path, rules=[render_rule(r) for r in rules],
-                  preserved_includes=[x for x in preserved if x in new], queries=[],
-                  diff=dict(before=mask(old or ''), after=mask(new), before_header=path, after_header=path))
+                  preserved_includes=[printable(x) for x in preserved if x in new], queries=[],
+                  diff=dict(before=mask(printable(old) or ''), after=mask(printable(new)),
+                            before_header=path, after_header=path))
     if module.check_mode or not changed:
         result['queries'] = apply(conn, plan, True) if conn is not None else []
         module.exit_json(**result)
@@ -255,13 +303,16 @@ def main():
     try:
         write_judged(conn, path, old, new, mode)
     except RejectedByServer as e:
+        errors = [hide(x, secrets) for x in explain(e.errors, numbers)]
         module.fail_json(msg='The server rejected the new pg_hba.conf; the previous file was put back and is still '
-                         'active: %s' % '; '.join(explain(e.errors, numbers)),
-                         server_errors=explain(e.errors, numbers), **unchanged)
-    except (IOError, OSError) as e:
-        module.fail_json(msg='Writing %s failed: %s' % (path, e), **unchanged)
+                         'active: %s' % '; '.join(errors), server_errors=errors, **unchanged)
+    except (IOError, OSError, DatabaseError) as e:
+        module.fail_json(msg=hide('Writing %s failed: %s' % (path, e), secrets), **unchanged)
     if conn is not None:
-        result['queries'] = apply(conn, plan, False)
+        try:
+            result['queries'] = apply(conn, plan, False)
+        except ApplyError as e:
+            module.fail_json(msg='%s was written, but the reload failed: %s' % (path, e.error), **result)
         conn.close()
     module.exit_json(**result)
 

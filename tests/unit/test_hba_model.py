@@ -2,10 +2,11 @@ import os
 
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import atomic_write, backup, file_mode, read_text
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import explain
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import (
+    atomic_write, backup, file_mode, printable, read_text)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import explain, missing_privileges
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_model import (
-    HEADER, include_lines, lockout, mask, normalise_rules, render_file)
+    HEADER, hide, include_lines, lockout, mask, normalise_rules, render_file, render_rule, secret_values)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 ADMIN = dict(type='local', databases=['all'], users=['postgres'], method='peer')
@@ -114,3 +115,123 @@ def test_atomic_write_backup_and_modes(tmp_path):
     assert backup(path) != copy
     names = os.listdir(str(tmp_path))
     assert len(names) == 3 and all(n == 'pg_hba.conf' or n.endswith('~') for n in names), 'no temporary file left'
+
+
+HOSTILE = ['a"b', 'a\nhost all all 0.0.0.0/0 trust', 'x"\nhost all all 0.0.0.0/0 trust\n#', 'a\rb', 'a\x00b',
+           'a\x1bb', 'a\x7fb', 'a\tb', u'a\udce9b']
+LDAP = dict(type='host', address='all', method='ldap', options={'ldapserver': 'ldap', 'ldapbasedn': 'dc=x'})
+
+
+def _field_cases(v):
+    yield dict(type='host', databases=['app', v], address='all', method='md5'), 'rules[1].databases'
+    yield dict(type='host', users=[v], address='all', method='md5'), 'rules[1].users'
+    yield dict(type='host', address='10.0.0.0/8' + v, method='md5'), 'rules[1].address'
+    yield dict(type='host', address='all', method='ident', options={'map' + v: 'x'}), 'rules[1].options'
+    yield dict(type='host', address='all', method='ident', options={'map': v}), 'rules[1].options.map'
+    yield dict(LDAP, secret_options={'ldapbindpasswd': v}), 'rules[1].secret_options.ldapbindpasswd'
+    yield dict(type='include_if_exists', file='x' + v), 'rules[1].file'
+
+
+@pytest.mark.parametrize('value', HOSTILE)
+def test_hostile_values_refused_in_every_written_field(value):
+    for rule, option in _field_cases(value):
+        with pytest.raises(PlanError) as e:
+            rules(ADMIN, rule)
+        assert e.value.option == option, rule
+        if 'secret' in option:
+            assert value not in str(e.value), 'a secret is never echoed'
+
+
+@pytest.mark.parametrize('value', ['a\rb', 'a\x00b', 'a\x1bb', 'a\x0bb', u'a\udce9b'])
+def test_comment_refuses_control_characters(value):
+    with pytest.raises(PlanError) as e:
+        rules(dict(ADMIN, comment=value))
+    assert e.value.option == 'rules[0].comment'
+
+
+def test_comment_lines_stay_comments():
+    text, _unused = render_file(rules(dict(ADMIN, comment='one "quoted"\nhost all all 0.0.0.0/0 trust\u2028x')))
+    assert '\n# one "quoted"\n# host all all 0.0.0.0/0 trust\u2028x\nlocal  all  postgres  peer\n' in text
+
+
+@pytest.mark.parametrize('address', ['fe80::1%x trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'])
+def test_address_cannot_smuggle_columns(address):
+    with pytest.raises(PlanError) as e:
+        rules(dict(type='host', address=address, method='md5'))
+    assert e.value.option == 'rules[0].address'
+
+
+def test_option_names_and_values_must_be_scalars():
+    with pytest.raises(PlanError) as e:
+        rules(dict(type='host', address='all', method='ident', options={1: 'x'}))
+    assert e.value.option == 'rules[0].options'
+    with pytest.raises(PlanError) as e:
+        rules(dict(type='host', address='all', method='ident', options={'map': ['a', 'b']}))
+    assert e.value.option == 'rules[0].options.map'
+
+
+def test_secret_options_rendered_in_the_file_masked_elsewhere():
+    rs = rules(ADMIN, dict(LDAP, secret_options={'ldapbindpasswd': 's e'}),
+               dict(type='host', address='all', method='radius',
+                    options={'radiusservers': 'r1'}, secret_options={'radiussecrets': 'rs'}))
+    text, _unused = render_file(rs)
+    assert 'ldap  ldapbasedn="dc=x"  ldapbindpasswd="s e"  ldapserver=ldap\n' in text
+    assert 'radius  radiussecrets=rs  radiusservers=r1\n' in text
+    assert render_rule(rs[1]) == 'host  all  all  all  ldap  ldapbasedn="dc=x"  ldapbindpasswd=********  ldapserver=ldap'
+    assert render_rule(rs[2]) == 'host  all  all  all  radius  radiussecrets=********  radiusservers=r1'
+    assert mask(text).count('********') == 2 and 's e' not in mask(text)
+    assert hide('error near "s e" and rs', {'s e', 'rs'}) == 'error near "********" and ********'
+
+
+@pytest.mark.parametrize('rule,option', [
+    (dict(LDAP, options=dict(LDAP['options'], ldapbindpasswd='pw')), 'rules[1].options'),
+    (dict(LDAP, secret_options={'ldapserver': 'x'}), 'rules[1].secret_options'),
+    (dict(LDAP, secret_options={'radiussecrets': 'x'}), 'rules[1].secret_options'),
+    (dict(LDAP, secret_options={'ldapbindpasswd': ''}), 'rules[1].secret_options.ldapbindpasswd'),
+])
+def test_secret_options_only_in_their_home(rule, option):
+    with pytest.raises(PlanError) as e:
+        rules(ADMIN, rule)
+    assert e.value.option == option and 'pw' not in e.value.problem
+
+
+def test_secret_values_found_also_in_ordinary_options():
+    assert secret_values([dict(LDAP, options={'ldapbindpasswd': 'a', 'ldapserver': 'b'}),
+                          dict(type='host', secret_options={'radiussecrets': 'c', 'x': ''}), 'junk']) == {'a', 'c'}
+
+
+def test_missing_privileges_names_each_grant():
+    everything = dict(user='u', read_settings=True, hba_rules=True, reload=True, hba_file='/x')
+    assert missing_privileges(everything, True) is None
+    assert missing_privileges(dict(everything, reload=False), False) is None
+    msg = missing_privileges(dict(everything, read_settings=False, hba_rules=False, reload=False), True)
+    assert msg.startswith("login_user: 'u'")
+    for grant in ('GRANT pg_read_all_settings TO u', 'GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO u',
+                  'GRANT EXECUTE ON FUNCTION pg_reload_conf() TO u'):
+        assert grant in msg
+
+
+def test_non_utf8_bytes_survive_a_read_write_round_trip(tmp_path):
+    path = str(tmp_path / 'pg_hba.conf')
+    with open(path, 'wb') as f:
+        f.write(b'# caf\xe9\ninclude "x\xe9.conf"\n')
+    text = read_text(path)
+    assert printable(text) == '# caf\\xe9\ninclude "x\\xe9.conf"\n'
+    assert include_lines(text) == [u'include "x\udce9.conf"']
+    atomic_write(path, text + 'local all all peer\n', 0o600)
+    with open(path, 'rb') as f:
+        assert f.read() == b'# caf\xe9\ninclude "x\xe9.conf"\nlocal all all peer\n'
+
+
+def test_atomic_write_and_backup_through_a_symlink(tmp_path):
+    real_dir = tmp_path / 'etc'
+    real_dir.mkdir()
+    target, link = str(real_dir / 'pg_hba.conf'), str(tmp_path / 'pg_hba.conf')
+    atomic_write(target, 'old\n', 0o640)
+    os.symlink(target, link)
+    copy = backup(link)
+    atomic_write(link, 'new\n', 0o600)
+    assert os.path.islink(link) and os.readlink(link) == target
+    assert read_text(target) == 'new\n' and file_mode(target) == 0o600
+    assert os.path.dirname(copy) == str(real_dir) and read_text(copy) == 'old\n'
+    assert sorted(os.listdir(str(real_dir))) == sorted(['pg_hba.conf', os.path.basename(copy)])
