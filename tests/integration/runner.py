@@ -23,7 +23,9 @@ _Dumper.add_representer(_Unsafe, lambda d, v: d.represent_scalar('!unsafe', str(
 
 def _unsafe(value):
     if isinstance(value, str):
-        return _Unsafe(value)
+        # Without '{' nothing can be templated; a plain (quoted) string also keeps a value
+        # like 2030-02-30 a string, which ansible-core 2.19 fails to load when tagged !unsafe.
+        return _Unsafe(value) if '{' in value else value
     if isinstance(value, dict):
         return dict((k, _unsafe(v)) for k, v in value.items())
     if isinstance(value, list):
