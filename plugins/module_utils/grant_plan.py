@@ -99,7 +99,7 @@ class GrantPlan(object):
         if (key, grantee) not in self._before:
             self._before[(key, grantee)] = dict((g, dict(by)) for g, by in self.held(key, grantee).items())
 
-    def grant(self, key, grantee, privs, with_go, column=None):
+    def grant(self, key, grantee, privs, with_go):
         if not privs:
             return
         self._record(key, grantee)
@@ -107,7 +107,7 @@ class GrantPlan(object):
         for p in privs:
             held[p] = held.get(p, False) or with_go
 
-    def revoke(self, key, grantee, privs, option_only, column=None):
+    def revoke(self, key, grantee, privs, option_only):
         self._record(key, grantee)
         for _grantor, by in sorted(self.held(key, grantee).items()):
             for p in [p for p in privs if p in by and (by[p] or not option_only)]:
@@ -252,25 +252,24 @@ def plan_grants(current, desired):
                 raise PlanError(entry['where'] + 'roles', 'role %r does not exist' % g)
         for key, default_kind in _resolve(entry, current):
             want = entry['privileges'][default_kind]
-            column = key[3] if key[0] == 'column' else None
             for g in grantees:
-                _plan_one(plan, entry, key, g, want, column)
+                _plan_one(plan, entry, key, g, want)
     return plan
 
 
-def _plan_one(plan, entry, key, grantee, want, column):
+def _plan_one(plan, entry, key, grantee, want):
     state, go = entry['state'], entry['grant_option']
     held = plan.held(key, grantee)
     have = set(p for by in held.values() for p in by)
     grantable = set(p for by in held.values() for p, g in by.items() if g)
     if state == 'absent':
-        plan.revoke(key, grantee, want, option_only=bool(go), column=column)
+        plan.revoke(key, grantee, want, option_only=bool(go))
         return
     if state == 'exact':
-        plan.revoke(key, grantee, have - want, option_only=False, column=column)
+        plan.revoke(key, grantee, have - want, option_only=False)
     if go:
-        plan.grant(key, grantee, want - grantable, True, column=column)
+        plan.grant(key, grantee, want - grantable, True)
     else:
-        plan.grant(key, grantee, want - have, False, column=column)
+        plan.grant(key, grantee, want - have, False)
         if go is False:
-            plan.revoke(key, grantee, want & grantable, option_only=True, column=column)
+            plan.revoke(key, grantee, want & grantable, option_only=True)

@@ -72,4 +72,3 @@ def test_values_the_server_refuses_change_nothing(pg, setting, settings, option)
     res = setting(settings=settings)
     assert res.get('failed') is True and option in res['msg'] and 'nothing was changed' in res['msg'], res
     assert auto_conf(pg) == before
-

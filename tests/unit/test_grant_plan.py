@@ -253,8 +253,8 @@ def test_argument_lists_of_type_names_accepted(obj):
 @pytest.mark.parametrize('args,kind,types', [
     ('', 'function', ''), ('integer, text', 'function', 'integer, text'), ('a integer, b text', 'function', 'integer, text'),
     ('IN a integer, OUT b text', 'function', 'integer'), ('IN a integer, OUT b text', 'procedure', 'integer, text'),
-    ('a IN int4, VARIADIC b int[]', 'function', 'int4, int[]'), ('double precision, x double precision', 'function',
-                                                                  'double precision, double precision'),
+    ('a IN int4, VARIADIC b int[]', 'function', 'int4, int[]'),
+    ('double precision, x double precision', 'function', 'double precision, double precision'),
     ('c character varying(20), timestamp with time zone', 'function', 'character varying(20), timestamp with time zone'),
     ('n numeric(10, 2), "My Type"', 'function', 'numeric(10, 2), "My Type"'), ('"a b" "My Type"', 'function', '"My Type"'),
 ])
