@@ -91,8 +91,8 @@ options:
         memberships and settings of declared roles that are not declared are revoked/reset.
       - Never drops the connecting role, the bootstrap superuser or predefined C(pg_*) roles.
       - With no role declared present (O(roles) empty or missing, or only V(absent) entries)
-        the task fails before anything changes, unless O(allow_empty_exclusive=true): a
-        C(roles: "{{ x | default([]) }}") mistake must not drop every role.
+        the task fails before anything changes, unless O(allow_empty_exclusive=true), so that
+        a list that ended up empty by mistake (a C(default([])) filter) never drops every role.
     type: bool
     default: false
   allow_empty_exclusive:

@@ -1,7 +1,8 @@
 """pgwarden.postgresql.grant: entries applied in order, functions known by one key, junk argument lists refused."""
 import pytest
 
-from test_grant import DB, acls, db, grant, privs  # noqa: F401 (db and grant are fixtures)
+# db and grant are fixtures, used by name
+from test_grant import DB, acls, db, grant, privs  # noqa: F401 pylint: disable=unused-import
 
 ALL_BUT_DELETE = [('INSERT',), ('REFERENCES',), ('SELECT',), ('TRIGGER',), ('TRUNCATE',), ('UPDATE',)]
 
@@ -49,7 +50,7 @@ def test_one_function_under_several_spellings_is_one_key(pg, grant, routines):
     assert res.get('changed') is True and len(res.get('queries', [])) == 2, res.get('msg')
     assert pg.query("SELECT has_function_privilege('itg_app', 'app.h(integer, text)', 'EXECUTE'), "
                     "has_function_privilege('itg_read', 'app.k(integer, varchar)', 'EXECUTE')", dbname=DB) == [(True, True)]
-    for _ in range(2):
+    for _run in range(2):
         again = grant(grants=entries)
         assert again['changed'] is False and again['queries'] == []
     everything = grant(type='function', schema='app', all_in_schema=True, roles=['itg_app'], privileges=['EXECUTE'])

@@ -1,7 +1,8 @@
 """pgwarden.postgresql.setting: every value validated before any is written, running values compared, enum synonyms."""
 import pytest
 
-from test_setting import auto_conf, setting, show  # noqa: F401 (setting is a fixture)
+# setting is a fixture, used by name
+from test_setting import auto_conf, setting, show  # noqa: F401 pylint: disable=unused-import
 
 
 def running(pg, name):
