@@ -100,11 +100,102 @@ def privileges(values, kind, version, option, default_kind=None):
     return out
 
 
+_ARG_PUNCTUATION = set(' \t\n,.()[]_$')
+
+
+def check_arguments(text, args, option):
+    """Refuse an argument list that is not a list of type names: no ;, quotes, comments or operators.
+
+    Outside double quotes only letters, digits, white space and , . ( ) [ ] _ $ are allowed and
+    parentheses must balance; inside double quotes anything but NUL.
+    """
+    depth, i = 0, 0
+    while i < len(args):
+        c = args[i]
+        if c == '"':
+            end = i + 1
+            while True:
+                end = args.find('"', end)
+                if end < 0:
+                    raise PlanError(option, 'function %r: unterminated double quote in the argument list' % text)
+                if args[end + 1:end + 2] == '"':
+                    end += 2
+                    continue
+                break
+            if '\x00' in args[i:end]:
+                raise PlanError(option, 'function %r contains a NUL byte' % text)
+            i = end + 1
+            continue
+        if c == '(':
+            depth += 1
+        elif c == ')':
+            depth -= 1
+            if depth < 0:
+                raise PlanError(option, 'function %r: unbalanced parentheses in the argument list' % text)
+        elif not (c.isalnum() or c in _ARG_PUNCTUATION):
+            raise PlanError(option, 'function %r: character %r is not allowed in an argument list '
+                                    '(give type names, e.g. f(integer, text))' % (text, c))
+        i += 1
+    if depth:
+        raise PlanError(option, 'function %r: unbalanced parentheses in the argument list' % text)
+
+
+_MODES = ('in', 'out', 'inout', 'variadic')
+# Type names of more than one word, by their first two words (a parameter name goes before them).
+_MULTIWORD = frozenset([('double', 'precision'), ('character', 'varying'), ('char', 'varying'), ('bit', 'varying'),
+                        ('national', 'character'), ('national', 'char'), ('nchar', 'varying'), ('time', 'with'),
+                        ('time', 'without'), ('timestamp', 'with'), ('timestamp', 'without')])
+
+
+def _split_top(text, sep):
+    """Split at `sep` (a comma or white space) outside double quotes, parentheses and brackets."""
+    parts, cur, depth, quoted = [], [], 0, False
+    for c in text:
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in '([':
+            depth += 1
+        elif not quoted and c in ')]':
+            depth -= 1
+        if not quoted and depth == 0 and (c == sep if sep == ',' else c.isspace()):
+            parts.append(''.join(cur))
+            cur = []
+            continue
+        cur.append(c)
+    parts.append(''.join(cur))
+    return [p.strip() for p in parts if p.strip()] if sep != ',' else [p.strip() for p in parts]
+
+
+def argument_types(args, kind='function'):
+    """The argument list as the types alone, as to_regprocedure() reads it.
+
+    Modes (IN, OUT, INOUT, VARIADIC) and parameter names are dropped; OUT arguments are not
+    part of a function's signature. 'a integer, OUT b text' -> 'integer'.
+    """
+    if not args.strip():
+        return ''
+    out = []
+    for arg in _split_top(args, ','):
+        words = _split_top(arg, ' ')
+        mode = 'in'
+        for _round in range(2):  # [mode] [name] type, or [name] [mode] type
+            if len(words) > 1 and words[0].lower() in _MODES:
+                mode = words.pop(0).lower()
+            if len(words) > 1 and (words[0].split('(')[0].lower(), words[1].split('(')[0].lower()) not in _MULTIWORD \
+                    and words[0].lower() not in _MODES:
+                words.pop(0)
+        if mode == 'out' and kind != 'procedure':
+            continue
+        out.append(' '.join(words))
+    return ', '.join(out)
+
+
 def split_routine(text, option):
     """'name(arg types)' -> ('name', 'arg types'); the name is taken literally (no case folding)."""
     if not text.endswith(')') or '(' not in text:
         raise PlanError(option, 'function %r: give it as name(argument types), e.g. f(integer, text) or f()' % text)
     name, _sep, args = text[:-1].partition('(')
+    check_arguments(text, args, option)
     return _name(name, option, 'function name'), args.strip()
 
 

@@ -54,11 +54,19 @@ def _view(held):
 
 
 class GrantPlan(object):
+    """Entries are applied one after the other to a simulated copy of the privileges; the
+    statements are the net difference between the state read and the simulated end state.
+
+    So a later entry sees the effect of an earlier one, the diff is exactly what the
+    statements do, and a second run over the end state plans nothing. Each (object, grantee,
+    grantor, privilege) changes at most once in the net difference, so revokes can run before
+    grants and statements can cover many objects without changing the result.
+    """
+
     def __init__(self, current):
         self.current = current
         self._state = {}
-        self._before = {}
-        self._ops = {}  # group key -> list of object keys, in first-seen order
+        self._before = {}  # (key, grantee) -> {grantor: {privilege: grantable}} as read, in first-touched order
 
     # -- simulated state -----------------------------------------------------------------
     def acl_of(self, key):
@@ -86,69 +94,74 @@ class GrantPlan(object):
         cu = self.current['current_user']
         return owner if self.current['superuser'] or cu == owner else cu
 
-    # -- operations ----------------------------------------------------------------------
+    # -- operations on the simulated state ---------------------------------------------------
     def _record(self, key, grantee):
         if (key, grantee) not in self._before:
-            self._before[(key, grantee)] = _view(self.held(key, grantee))
+            self._before[(key, grantee)] = dict((g, dict(by)) for g, by in self.held(key, grantee).items())
 
-    def _add(self, op, key, grantee, privs, setrole=None, column=None):
-        if not privs:
-            return
-        self._record(key, grantee)
-        obj = key[:3] if key[0] == 'column' else key
-        group = (op, setrole, obj[0], obj[1] if obj[0] in ('column', 'default') else None,
-                 obj if obj[0] in ('column', 'default') else None, tuple(sorted(privs)), grantee, column)
-        self._ops.setdefault(group, []).append(obj)
-
-    def grant(self, key, grantee, privs, with_go, column=None):
+    def grant(self, key, grantee, privs, with_go):
         if not privs:
             return
         self._record(key, grantee)
         held = self.held(key, grantee).setdefault(self.effective_grantor(key), {})
         for p in privs:
             held[p] = held.get(p, False) or with_go
-        self._add('grant_go' if with_go else 'grant', key, grantee, privs, column=column)
 
-    def revoke(self, key, grantee, privs, option_only, column=None):
+    def revoke(self, key, grantee, privs, option_only):
         self._record(key, grantee)
-        eff = self.effective_grantor(key)
-        for grantor, by in sorted(self.held(key, grantee).items()):
-            hit = set(p for p in privs if p in by and (by[p] or not option_only))
-            if not hit:
-                continue
-            for p in hit:
+        for _grantor, by in sorted(self.held(key, grantee).items()):
+            for p in [p for p in privs if p in by and (by[p] or not option_only)]:
                 if option_only:
                     by[p] = False
                 else:
                     del by[p]
-            self._add('revoke_go' if option_only else 'revoke', key, grantee, hit,
-                      setrole=None if grantor == eff else grantor, column=column)
 
     # -- results -------------------------------------------------------------------------
     @property
     def diff(self):
         before, after = {}, {}
-        for (key, grantee), view in sorted(self._before.items(), key=lambda kv: (_label(kv[0][0]), str(kv[0][1]))):
-            new = _view(self.held(key, grantee))
+        for (key, grantee), held in sorted(self._before.items(), key=lambda kv: (_label(kv[0][0]), str(kv[0][1]))):
+            view, new = _view(held), _view(self.held(key, grantee))
             if new != view:
                 before.setdefault(_label(key), {})[_grantee_label(grantee)] = view
                 after.setdefault(_label(key), {})[_grantee_label(grantee)] = new
         return before, after
 
+    def _net(self):
+        """Group key -> object keys, for the net difference, in first-touched order."""
+        ops = {}
+        for (key, grantee), before in self._before.items():
+            after = self.held(key, grantee)
+            eff = self.effective_grantor(key)
+            obj = key[:3] if key[0] == 'column' else key
+            column = key[3] if key[0] == 'column' else None
+            for grantor in sorted(set(before) | set(after)):
+                b, a = before.get(grantor, {}), after.get(grantor, {})
+                setrole = None if grantor == eff else grantor
+                changes = (('revoke', setrole, [p for p in b if p not in a]),
+                           ('revoke_go', setrole, [p for p in b if p in a and b[p] and not a[p]]),
+                           ('grant', None, [p for p in a if p not in b and not a[p]]),
+                           ('grant_go', None, [p for p in a if a[p] and not b.get(p)]))
+                for op, role, privs in changes:
+                    if privs:
+                        group = (op, role, obj[0], obj[1] if obj[0] in ('column', 'default') else None,
+                                 obj if obj[0] in ('column', 'default') else None, tuple(sorted(privs)), grantee, column)
+                        ops.setdefault(group, [])
+                        if obj not in ops[group]:
+                            ops[group].append(obj)
+        return ops
+
     @property
     def statements(self):
         out = []
         rank = dict(revoke_go=0, revoke=1, grant=2, grant_go=2)
-        # Revokes before grants; otherwise in declaration order (dicts keep insertion order).
-        for group in sorted(self._ops, key=lambda g: rank[g[0]]):
-            op, setrole, kind, _scope, _obj, privs, grantee, _col = group
-            objects = []
-            for o in self._ops[group]:
-                if o not in objects:
-                    objects.append(o)
+        ops = self._net()
+        # Revokes before grants; otherwise in first-touched order (dicts keep insertion order).
+        for group in sorted(ops, key=lambda g: rank[g[0]]):
+            op, setrole, kind, _scope, _obj, privs, grantee, column = group
             if setrole:
                 out.append(stmt('SET ROLE {r}', r=ident(setrole)))
-            out.extend(self._render(op, kind, objects, privs, grantee, group[7]))
+            out.extend(self._render(op, kind, ops[group], privs, grantee, column))
             if setrole:
                 out.append(Statement(SQL('RESET ROLE')))
         return out
@@ -199,7 +212,10 @@ def _resolve(entry, current):
         return []
     names = current['all'].get((kind, schema), []) if entry['all_in_schema'] else entry['objects']
     keys = []
+    aliases = current.get('routines') or {}
     for name in names:
+        # A function declared as f(int4, varchar) or f(a integer, b text) is known by the server's one key.
+        name = aliases.get((schema, name), name) if kind in ('function', 'procedure') else name
         if kind == 'column':
             if ('table', schema, name) not in current['objects']:
                 if strict:
@@ -236,25 +252,24 @@ def plan_grants(current, desired):
                 raise PlanError(entry['where'] + 'roles', 'role %r does not exist' % g)
         for key, default_kind in _resolve(entry, current):
             want = entry['privileges'][default_kind]
-            column = key[3] if key[0] == 'column' else None
             for g in grantees:
-                _plan_one(plan, entry, key, g, want, column)
+                _plan_one(plan, entry, key, g, want)
     return plan
 
 
-def _plan_one(plan, entry, key, grantee, want, column):
+def _plan_one(plan, entry, key, grantee, want):
     state, go = entry['state'], entry['grant_option']
     held = plan.held(key, grantee)
     have = set(p for by in held.values() for p in by)
     grantable = set(p for by in held.values() for p, g in by.items() if g)
     if state == 'absent':
-        plan.revoke(key, grantee, want, option_only=bool(go), column=column)
+        plan.revoke(key, grantee, want, option_only=bool(go))
         return
     if state == 'exact':
-        plan.revoke(key, grantee, have - want, option_only=False, column=column)
+        plan.revoke(key, grantee, have - want, option_only=False)
     if go:
-        plan.grant(key, grantee, want - grantable, True, column=column)
+        plan.grant(key, grantee, want - grantable, True)
     else:
-        plan.grant(key, grantee, want - have, False, column=column)
+        plan.grant(key, grantee, want - have, False)
         if go is False:
-            plan.revoke(key, grantee, want & grantable, option_only=True, column=column)
+            plan.revoke(key, grantee, want & grantable, option_only=True)

@@ -11,7 +11,10 @@ databases, EXECUTE on functions, USAGE on types) are seen and revoked idempotent
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import split_routine
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import argument_types, split_routine
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 
 # One ACL as a JSON list of [grantee (null = PUBLIC), grantor, privilege, grantable].
@@ -48,14 +51,15 @@ _SNAPSHOT = (
     "   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
     "   WHERE a.attnum > 0 AND NOT a.attisdropped"
     "     AND (n.nspname, c.relname) IN (SELECT * FROM unnest(%(col_s)s::text[], %(col_t)s::text[]))),"
-    " 'routines', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'key', r.key, 'name', p.proname,"
+    " 'routines', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'declared', r.declared,"
+    "   'key', p.proname || '(' || oidvectortypes(p.proargtypes) || ')', 'name', p.proname,"
     "   'args', pg_get_function_identity_arguments(p.oid), 'prokind', p.prokind,"
     "   'owner', pg_get_userbyid(p.proowner), 'acl', " + _acl_sql("coalesce(p.proacl, acldefault('f', p.proowner))")
     + ")), '[]')"
-    "   FROM (SELECT k.key, to_regprocedure(format('%%I.%%I(%%s)', k.s, k.n, k.a)) AS oid"
+    "   FROM (SELECT k.key AS declared, to_regprocedure(format('%%I.%%I(%%s)', k.s, k.n, k.a)) AS oid"
     "           FROM unnest(%(fn_s)s::text[], %(fn_n)s::text[], %(fn_a)s::text[], %(fn_k)s::text[]) AS k(s, n, a, key)"
     "         UNION ALL"
-    "         SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', p.oid"
+    "         SELECT NULL, p.oid"
     "           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     "           WHERE (n.nspname = ANY(%(fn_all)s::text[]) AND p.prokind IN ('f', 'a', 'w'))"
     "              OR (n.nspname = ANY(%(proc_all)s::text[]) AND p.prokind = 'p')) r"
@@ -107,10 +111,10 @@ def snapshot_params(desired):
             if e['all_in_schema']:
                 p['fn_all' if kind == 'function' else 'proc_all'].add(schema)
             for o in e['objects']:
-                name, args = split_routine(o, 'objects')
+                name, args = split_routine(o, e['where'] + 'objects')
                 p['fn_s'].append(schema)
                 p['fn_n'].append(name)
-                p['fn_a'].append(args)
+                p['fn_a'].append(argument_types(args, kind))
                 p['fn_k'].append(o)
         elif kind == 'type':
             for o in e['objects']:
@@ -119,6 +123,29 @@ def snapshot_params(desired):
         elif kind == 'default_privileges':
             p['def_roles'].update(e['targets'])  # and always the connecting role, the default target
     return dict((k, sorted(v) if isinstance(v, set) else v) for k, v in p.items())
+
+
+def routine_error(conn, desired):
+    """After the snapshot failed: the PlanError for the first routine the server cannot parse, or None.
+
+    One query per declared routine, only on this error path, so the option and the object are named
+    instead of the server's internal query text.
+    """
+    conn.rollback()
+    for e in desired:
+        if e['kind'] not in ('function', 'procedure'):
+            continue
+        for o in e['objects']:
+            name, args = split_routine(o, e['where'] + 'objects')
+            try:
+                read_one(conn, "SELECT to_regprocedure(format('%%I.%%I(%%s)', %(s)s::text, %(n)s::text, %(a)s::text))",
+                         dict(s=e['schema'], n=name, a=argument_types(args, e['kind'])))
+            except DatabaseError as err:
+                conn.rollback()
+                problem = (getattr(getattr(err, 'diag', None), 'message_primary', None) or str(err).splitlines()[0])
+                return PlanError(e['where'] + 'objects', 'function %r: PostgreSQL cannot read the argument types: %s'
+                                 % (o, problem.strip()))
+    return None
 
 
 def _acl(rows):
@@ -142,10 +169,14 @@ def parse_snapshot(doc, version):
         everything.setdefault((kind, r['schema']), []).append(r['name'])
     for c in doc['columns']:
         put(('column', c['schema'], c['table'], c['name']), c['owner'], c['acl'])
+    routines = {}  # (schema, declared text) -> the server's key, name(argument types)
     for f in doc['routines']:
         kind = 'procedure' if f['prokind'] == 'p' else 'function'
         put((kind, f['schema'], f['key']), f['owner'], f['acl'], name=f['name'], args=f['args'])
-        everything.setdefault((kind, f['schema']), []).append(f['key'])
+        if f['declared'] is None:
+            everything.setdefault((kind, f['schema']), []).append(f['key'])
+        else:
+            routines[(f['schema'], f['declared'])] = f['key']
     for t in doc['types']:
         put(('type', t['schema'], t['name']), t['owner'], t['acl'])
     defaults = {}
@@ -154,4 +185,4 @@ def parse_snapshot(doc, version):
     return dict(current_user=doc['current_user'], superuser=bool(doc['superuser']), version=version,
                 roles=set(doc['roles']), schemas=set(s['name'] for s in doc['schemas']),
                 objects=objects, all=dict((k, sorted(set(v))) for k, v in everything.items()),
-                defaults=defaults)
+                defaults=defaults, routines=routines)

@@ -12,6 +12,7 @@ __metaclass__ = type
 import re
 
 from ansible.module_utils.six import string_types
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_values import split_list
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 NAMEDATALEN = 64  # identifiers are at most 63 bytes
@@ -82,18 +83,25 @@ def validate_name(name, option='name'):
 
 
 def setting_text(value):
-    """A parameter value as PostgreSQL stores it in pg_db_role_setting (None resets)."""
+    """A parameter value as PostgreSQL stores it in pg_db_role_setting (None resets).
+
+    A list stays a list: each element is one item, sent as its own literal, so an
+    item holding a comma is not split.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         return 'on' if value else 'off'
     if isinstance(value, (list, tuple)):
-        return ', '.join(str(v) for v in value)
+        return [setting_text(v) for v in value]
     return str(value)
 
 
-def list_items(text):
-    return [v.strip().strip('"') for v in text.split(',') if v.strip()]
+def list_items(value):
+    """Items of a list parameter: a list as given, or text as the server writes it ('"a,b", c')."""
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return split_list(value)
 
 
 def same_setting(name, stored, desired):
@@ -101,15 +109,23 @@ def same_setting(name, stored, desired):
         return stored == desired
     if name in LIST_GUCS:
         return list_items(stored) == list_items(desired)
+    if isinstance(desired, list):
+        desired = ', '.join(desired)
     return stored == desired
 
 
 def _settings(opt, value):
+    """{lower-case name: value}; names are folded as the server folds them."""
     out = {}
     for name, v in (value or {}).items():
         if not GUC_NAME_RE.match(str(name)):
             raise PlanError(opt, 'invalid parameter name %r' % (name,))
-        out[str(name).lower()] = setting_text(v)
+        if isinstance(v, dict) or (isinstance(v, (list, tuple)) and any(isinstance(i, (dict, list, tuple)) for i in v)):
+            raise PlanError(opt, 'parameter %r: a value is a string, number, boolean, list of those, or null' % (name,))
+        key = str(name).lower()
+        if key in out:
+            raise PlanError(opt, 'parameter %r is given twice (names are case-insensitive)' % (name,))
+        out[key] = setting_text(v)
     return out
 
 
@@ -162,6 +178,7 @@ def desired_role(item, where, defaults, version):
         attrs=dict((a[0], item[a[0]]) for a in ATTRIBUTES if item.get(a[0]) is not None),
         connection_limit=limit,
         valid_until=item.get('valid_until'),
+        where=where,
         password=item.get('password'),
         update_password=item.get('update_password') or defaults['update_password'],
         member_of=None if member_of is None else _members(where + 'member_of', member_of, name, version),
@@ -183,6 +200,10 @@ def desired_roles(params, version):
         items = []
     else:
         raise PlanError('name', 'one of name or roles is required')
+    if params.get('exclusive') and not params.get('allow_empty_exclusive') and \
+            not any((item.get('state') or 'present') == 'present' for item, _where in items):
+        raise PlanError('roles', 'exclusive=true with no role declared present would drop every role that is not '
+                                 'protected; nothing was changed. If that is really wanted, set allow_empty_exclusive=true')
     out, seen = [], {}
     for item, where in items:
         role = desired_role(item, where, defaults, version)

@@ -141,8 +141,10 @@ def _plan_memberships(plan, role, current, known, exclusive):
 
 
 def _setting_value(name, value):
-    if name in LIST_GUCS:
-        return join(', ', [literal(v) for v in list_items(value)])
+    """One literal, or one literal per item of a list (the server quotes each item of a list parameter)."""
+    if name in LIST_GUCS or isinstance(value, list):
+        items = list_items(value)
+        return join(', ', [literal(v) for v in items]) if items else literal('')
     return literal(value)
 
 

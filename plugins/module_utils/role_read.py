@@ -6,7 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_model import ATTRIBUTES
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
 _ROLE_COLUMNS = ', '.join("'%s', a.%s" % (opt, col) for opt, _t, _f, col in ATTRIBUTES)
 
@@ -53,6 +56,32 @@ def snapshot_query(version, superuser):
                             authid='pg_authid' if superuser else 'pg_roles')
 
 
+def check_valid_until(conn, desired):
+    """Let the server parse every declared valid_until before anything is read or changed.
+
+    One query for all values; only when it fails, one query per value to name the
+    option (roles[N].valid_until) that holds the value the server refuses.
+    """
+    values = sorted(set(r['valid_until'] for r in desired if r.get('valid_until')))
+    if not values:
+        return
+    try:
+        read_one(conn, 'SELECT count(v::timestamptz) FROM unnest(%(v)s::text[]) AS v', dict(v=values))
+        return
+    except DatabaseError:
+        conn.rollback()
+    for role in desired:
+        if not role.get('valid_until'):
+            continue
+        try:
+            read_one(conn, 'SELECT %(v)s::text::timestamptz', dict(v=role['valid_until']))
+        except DatabaseError as e:
+            conn.rollback()
+            problem = (getattr(getattr(e, 'diag', None), 'message_primary', None) or str(e)).strip()
+            raise PlanError(role['where'] + 'valid_until', 'PostgreSQL refuses %r as a timestamp (%s); nothing was changed'
+                            % (role['valid_until'], problem))
+
+
 def snapshot_params(desired, exclusive):
     names = set()
     for role in desired:
@@ -82,7 +111,7 @@ def parse_snapshot(doc, superuser):
         values = {}
         for item in s['config'] or []:
             name, _sep, value = item.partition('=')
-            values[name] = value
+            values[name.lower()] = value  # the server stores TimeZone, DateStyle... as it spells them
         settings.setdefault(s['role'], {})[s['database']] = values
     return dict(
         current_user=doc['current_user'], bootstrap=doc['bootstrap'], version=doc['version'],

@@ -69,6 +69,7 @@ class SettingPlan(object):
         self.statements = []
         self.changed = []
         self.restart_required = []
+        self.reload_pending = []
         self.warnings = []
         self.before = {}
         self.after = {}
@@ -129,9 +130,57 @@ def _param(name):
     return sql.Identifier(*name.split('.')) if '.' in name else sql.Identifier(name)
 
 
-def plan_settings(current, desired, merge_lists=(), reload=True):
-    """Plan ALTER SYSTEM SET/RESET for `desired` ({name: value or None}) against `current`."""
+def probeable(info, superuser):
+    """Whether a parameter (its pg_settings row) can be set in a session by the connecting role."""
+    context = (info or {}).get('context')
+    return context == 'user' or (context == 'superuser' and bool(superuser))
+
+
+def probe_values(current, desired, superuser):
+    """{name: text} of the values to ask the server about: declared values and configured ones.
+
+    Only parameters a session can set (setting_probe.probeable) and that are not lists.
+    Returns (declared, configured), each {name: text}.
+    """
+    declared, configured = {}, {}
+    for raw_name, value in desired.items():
+        name = raw_name.lower()
+        entry = current.get(name) or {}
+        info = entry.get('info')
+        if info is None or name in LIST_PARAMS or not probeable(info, superuser):
+            continue
+        if value is not None and not isinstance(value, (dict, list, tuple)):
+            declared[name] = to_text(value)
+        if entry.get('file') is not None:
+            configured[name] = entry['file']
+    return declared, configured
+
+
+def _reload_pending(info, configured_norm, name, option):
+    """Whether the server runs with another value than its configuration files give (a reload is due)."""
+    if info.get('context') not in RELOADABLE or info.get('source') not in ('default', 'configuration file'):
+        return False
+    if configured_norm is None or info.get('setting') is None:
+        return False
+    try:
+        running = _norm(info['setting'], info, name, option)
+    except PlanError:
+        return False
+    if isinstance(running, str) and isinstance(configured_norm, str):
+        return running.lower() != configured_norm.lower()
+    return not same(running, configured_norm)
+
+
+def plan_settings(current, desired, merge_lists=(), reload=True, probed=None):
+    """Plan ALTER SYSTEM SET/RESET for `desired` ({name: value or None}) against `current`.
+
+    `probed` is {'declared': {name: setting}, 'configured': {name: setting}}: how the
+    server itself read the declared and the configured values (setting_probe), which
+    wins over the pure normalisation where present.
+    """
     p = SettingPlan()
+    probed = probed or {}
+    by_server = dict(declared=probed.get('declared') or {}, configured=probed.get('configured') or {})
     reloadable = False
     for raw_name in sorted(desired):
         name = raw_name.lower()
@@ -142,7 +191,10 @@ def plan_settings(current, desired, merge_lists=(), reload=True):
         value = desired[raw_name]
         configured = entry.get('file')
         now = configured if configured is not None else _default(info)
-        now_norm = _norm(now, info, name, option) if now is not None else None
+        if configured is not None and name in by_server['configured']:
+            now_norm = _norm(by_server['configured'][name], info, name, option)
+        else:
+            now_norm = _norm(now, info, name, option) if now is not None else None
         if value is None:
             if entry.get('auto') is None:
                 new, new_norm, query = now, now_norm, None
@@ -154,6 +206,8 @@ def plan_settings(current, desired, merge_lists=(), reload=True):
             if isinstance(value, dict):
                 raise PlanError(option, 'a parameter value must be a string, number, boolean, list or null')
             new_norm = _norm(value, info, name, option)
+            if name in by_server['declared']:
+                new_norm = _norm(by_server['declared'][name], info, name, option)
             new = value
             if name in merge_lists and now_norm is not None:
                 new_norm = merged(now_norm, new_norm)
@@ -165,10 +219,16 @@ def plan_settings(current, desired, merge_lists=(), reload=True):
         restart = False
         if info.get('context') == 'postmaster' and running is not None and new_norm is not None:
             restart = not same(_norm(running, info, name, option), new_norm)
+        pending = query is None and _reload_pending(info, now_norm, name, option)
         p.settings[name] = dict(before=_shown(now), after=_shown(new), context=info.get('context'),
-                                restart_required=restart, changed=query is not None)
+                                restart_required=restart, reload_required=pending or (
+                                    query is not None and info.get('context') in RELOADABLE),
+                                changed=query is not None)
         if restart:
             p.restart_required.append(name)
+        if pending:
+            p.reload_pending.append(name)
+            reloadable = True
         if query is None:
             continue
         p.statements.append(query)
@@ -181,4 +241,7 @@ def plan_settings(current, desired, merge_lists=(), reload=True):
                               'change the value the server uses' % (name, info.get('source')))
     if reloadable and reload:
         p.statements.append(Statement(SQL('SELECT pg_reload_conf()')))
+    elif p.reload_pending:
+        p.warnings.append('the server does not yet use the configured value of %s: reload=false, so no reload '
+                          'was done' % ', '.join(p.reload_pending))
     return p

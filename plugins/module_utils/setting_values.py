@@ -32,6 +32,11 @@ MERGE_DEFAULT = ['shared_preload_libraries', 'session_preload_libraries', 'local
 _NUMBER = re.compile(r'^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]*)\s*$')
 _HEX = re.compile(r'^\s*([-+]?)0[xX]([0-9a-fA-F]+)\s*$')
 _BOOL = {'on': True, 'off': False, 'true': True, 'false': False, 'yes': True, 'no': False, '1': True, '0': False}
+# Labels PostgreSQL accepts for an enum but hides from pg_settings.enumvals (guc_tables.c):
+# every enum offering both on and off also takes the other boolean spellings, and
+# wal_level keeps its pre-9.6 names. Matching is case-insensitive and exact (no prefixes).
+_ONOFF_SYNONYMS = {'true': 'on', 'yes': 'on', '1': 'on', 'false': 'off', 'no': 'off', '0': 'off'}
+HIDDEN_ENUM_LABELS = {'wal_level': {'archive': 'replica', 'hot_standby': 'replica'}}
 
 
 def _unit_scale(unit):
@@ -140,12 +145,22 @@ def normalise(value, info, name=''):
     if vartype in ('integer', 'real'):
         return parse_number(text, info)
     if vartype == 'enum':
-        labels = info.get('enumvals') or []
-        for label in labels:
-            if label.lower() == text.strip().lower():
-                return label.lower()
-        raise ValueError('%r is not one of %s' % (text, ', '.join(labels)))
+        return enum_label(text, info, name)
     return text
+
+
+def enum_label(text, info, name=''):
+    """The lower-case enum label PostgreSQL reads `text` as, synonyms included."""
+    labels = [label.lower() for label in info.get('enumvals') or []]
+    wanted = text.strip().lower()
+    if wanted in labels:
+        return wanted
+    if 'on' in labels and 'off' in labels and wanted in _ONOFF_SYNONYMS:
+        return _ONOFF_SYNONYMS[wanted]
+    hidden = HIDDEN_ENUM_LABELS.get(name, {})
+    if wanted in hidden:
+        return hidden[wanted]
+    raise ValueError('%r is not one of %s' % (text, ', '.join(info.get('enumvals') or [])))
 
 
 def same(a, b):

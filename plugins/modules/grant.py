@@ -27,7 +27,9 @@ options:
       - Batch form. A list of entries, each a dict of the options below (O(type), O(roles),
         O(privileges), O(objects), O(schema), O(all_in_schema), O(columns), O(target_roles),
         O(grant_option), O(state)). Mutually exclusive with giving those options at the top level.
-      - Entries are planned in order; a later entry sees the effect of an earlier one.
+      - Entries are planned and applied in order; a later entry sees the effect of an earlier one
+        (V(ALL) then V(DELETE) with O(state=absent) leaves every privilege but DELETE), and the
+        diff shows exactly that result.
     type: list
     elements: dict
     suboptions:
@@ -92,6 +94,10 @@ options:
     description:
       - Names of the objects, taken literally (no quoting, no case folding).
       - Functions and procedures as V(name(argument types)), for example V(f(integer, text)).
+        The server resolves the signature, so V(f(int4, varchar)), V(f(integer, character varying))
+        and V(f(a integer, b varchar)) are the same function. Only type names, argument names and
+        modes, commas, dots, brackets and parentheses are accepted in the argument list (any
+        character inside double quotes); anything else fails the task naming the option.
       - With O(type=column) the tables whose O(columns) are meant.
       - With O(type=default_privileges) the kinds V(tables), V(sequences), V(functions),
         V(types), V(schemas).
@@ -198,13 +204,13 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError, connection_argument_spec
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import GRANT_OPTIONS, desired_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_plan import plan_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_read import (
-    parse_snapshot, snapshot_params, snapshot_query)
+    parse_snapshot, routine_error, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(
     grants=dict(type='list', elements='dict', options=GRANT_OPTIONS),
@@ -217,7 +223,13 @@ def main():
 
     def read_and_plan(conn):
         desired = desired_grants(module.params, conn.server_version)
-        doc = read_one(conn, snapshot_query(), snapshot_params(desired))
+        try:
+            doc = read_one(conn, snapshot_query(), snapshot_params(desired))
+        except DatabaseError:
+            error = routine_error(conn, desired)
+            if error is not None:
+                raise error
+            raise
         plan = plan_grants(parse_snapshot(doc, conn.server_version), desired)
         before, after = plan.diff
         return plan.statements, before, after

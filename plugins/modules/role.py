@@ -90,6 +90,15 @@ options:
       - Make the declared list authoritative. Roles that are not declared are dropped,
         memberships and settings of declared roles that are not declared are revoked/reset.
       - Never drops the connecting role, the bootstrap superuser or predefined C(pg_*) roles.
+      - With no role declared present (O(roles) empty or missing, or only V(absent) entries)
+        the task fails before anything changes, unless O(allow_empty_exclusive=true), so that
+        a list that ended up empty by mistake (a C(default([])) filter) never drops every role.
+    type: bool
+    default: false
+  allow_empty_exclusive:
+    description:
+      - With O(exclusive=true), allow a declaration with no role present, which drops every
+        role that is not protected. Only set it when that is really meant.
     type: bool
     default: false
   state:
@@ -151,7 +160,11 @@ options:
   settings:
     description:
       - Parameters set for the role in every database (C(ALTER ROLE ... SET)).
+      - Names are case-insensitive, as in PostgreSQL (V(TimeZone) and V(timezone) are one parameter).
       - A null value resets the parameter.
+      - A list is one item per element; for list parameters such as C(search_path) each item
+        is quoted by the server, so V(["my,schema", public]) is stored as C("my,schema", public).
+        Text is taken as the server writes it (V("$user", public)). Dict values are refused.
     type: dict
   database_settings:
     description:
@@ -222,19 +235,19 @@ dropped:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError, connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_model import ROLE_OPTIONS, desired_roles
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_plan import plan_roles
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_read import (
-    parse_snapshot, snapshot_params, snapshot_query)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+    check_valid_until, parse_snapshot, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(**ROLE_OPTIONS)
 ARGUMENT_SPEC.update(
     roles=dict(type='list', elements='dict', options=dict(ROLE_OPTIONS, name=dict(type='str', required=True))),
     exclusive=dict(type='bool', default=False),
+    allow_empty_exclusive=dict(type='bool', default=False),
     update_password=dict(type='str', choices=['always', 'on_create'], default='always', no_log=False),
 )
 
@@ -246,13 +259,9 @@ def main():
     def read_and_plan(conn):
         superuser = conn.get_parameter_status('is_superuser') == 'on'
         desired = desired_roles(module.params, conn.server_version)
+        check_valid_until(conn, desired)
         params = snapshot_params(desired, module.params['exclusive'])
-        try:
-            doc = read_one(conn, snapshot_query(conn.server_version, superuser), params)
-        except DatabaseError as e:
-            if 'timestamp' in str(e):  # the server refused a valid_until value
-                raise PlanError('valid_until', 'PostgreSQL refused a value, nothing was changed: %s' % str(e).strip())
-            raise
+        doc = read_one(conn, snapshot_query(conn.server_version, superuser), params)
         plan = plan_roles(parse_snapshot(doc, superuser), desired, exclusive=module.params['exclusive'])
         if not superuser and any(r.get('password') for r in desired):
             module.warn('Not connected as a superuser: stored passwords cannot be read, so they are set on every run.')

@@ -14,12 +14,20 @@ description:
   - Converges server parameters through C(ALTER SYSTEM SET) and C(ALTER SYSTEM RESET),
     reading C(pg_settings) and C(pg_file_settings) once for all declared parameters.
   - Values are compared as the server reads them, so V(1GB) equals V(131072) 8kB pages
-    and V(5min) equals V(300s) or V(300000ms); V(On) equals V(true).
+    and V(5min) equals V(300s) or V(300000ms); V(On) equals V(true); enum synonyms the server
+    accepts are equal to their label (V(yes), V(true), V(1) are V(on) for C(synchronous_commit)
+    or C(huge_pages); V(hot_standby) is V(replica) for C(wal_level)).
   - The value compared is the one the server will use after a reload or restart (the
     configuration file entry that wins, else the running value), so a second run after a
     change that still waits for a restart reports no change.
   - Bad values (unknown parameter, wrong unit, out of range, not an enum label) fail the
-    task before any parameter is changed.
+    task before any parameter is changed. Every value a session can take (parameters of
+    context C(user), and C(superuser) when connected as one) is first given to the server
+    with C(set_config()) in a transaction that is rolled back, so its own checks (a time
+    zone, a date style) run before anything is written; other parameters are checked against
+    C(pg_settings) (type, enum labels, minimum and maximum).
+  - When the configuration files already hold the declared value but the server runs with
+    another one (a reload was missed), the module reloads and reports a change.
   - When a changed parameter can be applied by a reload, the configuration is reloaded
     with C(pg_reload_conf()). Parameters that need a restart are reported in
     RV(restart_required) and RV(restart_parameters); the module never restarts the server.
@@ -113,7 +121,10 @@ changed_parameters:
   type: list
   elements: str
 settings:
-  description: Per declared parameter, the configured value before and after, its context and whether it changed.
+  description:
+    - Per declared parameter, the configured value before and after, its context, whether it changed,
+      whether it waits for a restart, and whether a reload is needed for the server to use it
+      (also when the file already holds the value but the server was not reloaded).
   returned: always
   type: dict
   sample:
@@ -123,6 +134,7 @@ settings:
       context: postmaster
       changed: true
       restart_required: true
+      reload_required: false
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -130,7 +142,8 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection imp
     DatabaseError, connect, connection_argument_spec)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_plan import (
-    SNAPSHOT_QUERY, parse_snapshot, plan_settings)
+    SNAPSHOT_QUERY, parse_snapshot, plan_settings, probe_values)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_probe import ProbeError, probe
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_values import MERGE_DEFAULT
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
 
@@ -141,14 +154,32 @@ ARGUMENT_SPEC = connection_argument_spec(
 )
 
 
+def _configured(conn, values):
+    """How the server reads the values already configured; one it no longer takes is left to the pure checks."""
+    try:
+        return probe(conn, values)
+    except ProbeError as e:
+        rest = dict((n, v) for n, v in values.items() if n != e.name)
+        return _configured(conn, rest) if rest else {}
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     desired = module.params['settings']
     conn = connect(module)
     try:
         doc = read_one(conn, SNAPSHOT_QUERY, dict(names=[n.lower() for n in desired]))
-        plan = plan_settings(parse_snapshot(doc), desired, merge_lists=[n.lower() for n in module.params['merge_lists']],
-                             reload=module.params['reload'])
+        current = parse_snapshot(doc)
+        plan_settings(current, desired, merge_lists=[], reload=False)  # the pure checks first, for every value
+        declared, configured = probe_values(current, desired, conn.get_parameter_status('is_superuser') == 'on')
+        probed = dict(declared=probe(conn, declared), configured=_configured(conn, configured))
+        plan = plan_settings(current, desired, merge_lists=[n.lower() for n in module.params['merge_lists']],
+                             reload=module.params['reload'], probed=probed)
+    except ProbeError as e:
+        conn.close()
+        option = 'settings.%s' % dict((n.lower(), n) for n in desired).get(e.name, e.name)
+        module.fail_json(msg='%s: PostgreSQL refuses the value: %s; nothing was changed' % (option, e.problem),
+                         option=option)
     except PlanError as e:
         conn.close()
         module.fail_json(msg='%s; nothing was changed' % e, option=e.option)
@@ -159,12 +190,12 @@ def main():
         queries = apply(conn, plan.statements, module.check_mode)
     except ApplyError as e:
         module.fail_json(msg='Statement %s failed: %s' % (e.statement, e.error), queries=e.done,
-                         failed_statement=e.statement)
+                         failed_statement=e.statement, changed=bool(e.done))
     finally:
         conn.close()
     for warning in plan.warnings:
         module.warn(warning)
-    module.exit_json(changed=bool(plan.changed), queries=queries, restart_required=bool(plan.restart_required),
+    module.exit_json(changed=bool(plan.statements), queries=queries, restart_required=bool(plan.restart_required),
                      restart_parameters=plan.restart_required, changed_parameters=plan.changed,
                      settings=plan.settings, diff=dict(before=plan.before, after=plan.after))
 

@@ -1,11 +1,15 @@
 """Run collection modules through a real ansible-playbook and return the task result."""
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 import yaml
+
+
+_DATE = re.compile(r'^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$')
 
 
 class _Unsafe(str):
@@ -23,7 +27,9 @@ _Dumper.add_representer(_Unsafe, lambda d, v: d.represent_scalar('!unsafe', str(
 
 def _unsafe(value):
     if isinstance(value, str):
-        return _Unsafe(value)
+        # ansible-core 2.19 resolves an !unsafe scalar's type and fails on an impossible date
+        # (2030-02-30); such a value cannot be templated, so it goes in as a plain quoted string.
+        return value if _DATE.match(value) else _Unsafe(value)
     if isinstance(value, dict):
         return dict((k, _unsafe(v)) for k, v in value.items())
     if isinstance(value, list):

@@ -176,3 +176,88 @@ def test_snapshot_params_cover_every_kind():
     assert (p['rel_s'], p['rel_n']) == (['s'], ['t'])
     assert (p['fn_n'], p['fn_a'], p['fn_k']) == (['f'], ['int'], ['f(int)']) and p['proc_all'] == ['s']
     assert p['def_roles'] == ['o']
+
+
+ALL7 = ['DELETE', 'INSERT', 'REFERENCES', 'SELECT', 'TRIGGER', 'TRUNCATE', 'UPDATE']
+
+
+def test_entries_apply_in_order_grant_all_then_revoke_one():
+    t = {('table', 'app', 't'): table()}
+    p = plan(current(t), grants=[dict(schema='app', objects=['t'], roles=['app'], privileges=['ALL']),
+                                 dict(schema='app', objects=['t'], roles=['app'], privileges=['DELETE'], state='absent')])
+    # the net effect of both entries, not all revokes first (which would leave DELETE granted)
+    assert texts(p.statements) == ['GRANT INSERT, REFERENCES, SELECT, TRIGGER, TRUNCATE, UPDATE ON TABLE "app"."t" TO "app"']
+    before, after = p.diff
+    assert after == {'table app.t': {'app': [x for x in ALL7 if x != 'DELETE']}}
+    # the state the two statements leave: the same entries then plan nothing
+    done = {('table', 'app', 't'): table(acl=[('app', 'owner', x, False) for x in ALL7 if x != 'DELETE'])}
+    assert plan(current(done), grants=[dict(schema='app', objects=['t'], roles=['app'], privileges=['ALL']),
+                                       dict(schema='app', objects=['t'], roles=['app'], privileges=['DELETE'],
+                                            state='absent')]).statements == []
+
+
+def test_grant_option_changes_in_order():
+    t = {('table', 'app', 't'): table(acl=[('app', 'owner', 'SELECT', True)])}
+    p = plan(current(t), grants=[dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT'], grant_option=False),
+                                 dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT'], grant_option=True)])
+    assert p.statements == []
+    p = plan(current(t), grants=[dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT'], state='absent'),
+                                 dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT', 'INSERT'])])
+    assert texts(p.statements) == ['REVOKE GRANT OPTION FOR SELECT ON TABLE "app"."t" FROM "app"',
+                                   'GRANT INSERT ON TABLE "app"."t" TO "app"']
+
+
+def test_entries_apply_in_order_revoke_all_then_grant_one():
+    t = {('table', 'app', 't'): table(acl=[('app', 'owner', 'SELECT', False), ('app', 'owner', 'DELETE', False)])}
+    p = plan(current(t), grants=[dict(schema='app', objects=['t'], roles=['app'], state='absent'),
+                                 dict(schema='app', objects=['t'], roles=['app'], privileges=['SELECT'])])
+    assert texts(p.statements) == ['REVOKE DELETE ON TABLE "app"."t" FROM "app"']
+    assert p.diff[1] == {'table app.t': {'app': ['SELECT']}}
+
+
+def test_independent_entries_still_share_statements():
+    objs = {('table', 'app', 't1'): table(acl=[('read', 'owner', 'INSERT', False)]), ('table', 'app', 't2'): table()}
+    p = plan(current(objs), grants=[dict(schema='app', objects=['t1'], roles=['read'], privileges=['SELECT']),
+                                    dict(schema='app', objects=['t2'], roles=['read'], privileges=['SELECT']),
+                                    dict(schema='app', objects=['t1'], roles=['read'], privileges=['INSERT'],
+                                         state='absent')])
+    assert texts(p.statements) == ['REVOKE INSERT ON TABLE "app"."t1" FROM "read"',
+                                   'GRANT SELECT ON TABLE "app"."t1", "app"."t2" TO "read"']
+
+
+def test_declared_spellings_of_one_function_share_its_key():
+    objs = {('function', 'app', 'h(integer, text)'): dict(owner='owner', acl=[], name='h', args='a integer, b text')}
+    cur = current(objs)
+    cur['routines'] = {('app', 'h(int4, text)'): 'h(integer, text)', ('app', 'h(a integer, b text)'): 'h(integer, text)'}
+    p = plan(cur, grants=[dict(type='function', schema='app', objects=['h(int4, text)'], roles=['app'],
+                               privileges=['EXECUTE']),
+                          dict(type='function', schema='app', objects=['h(a integer, b text)'], roles=['app'],
+                               privileges=['EXECUTE'])])
+    assert texts(p.statements) == ['GRANT EXECUTE ON ROUTINE "app"."h"(a integer, b text) TO "app"']
+
+
+@pytest.mark.parametrize('obj', ['f(integer); DROP TABLE t', "f(text')", 'f(int -- c)', 'f(int /* c */)',
+                                 'f("open)', 'f(int))', 'f((int)', 'f(int\\)'])
+def test_junk_argument_lists_refused(obj):
+    with pytest.raises(PlanError) as e:
+        desired_grants(dict(grants=[dict(type='function', objects=[obj], roles=['app'], privileges=['EXECUTE'])]), PG15)
+    assert e.value.option == 'grants[0].objects'
+
+
+@pytest.mark.parametrize('obj', ['f()', 'f(integer, text)', 'f(a integer, OUT b text)', 'f(numeric(10,2), int[])',
+                                 'f("My Type", public."x;y")', u'f(typé)', 'f(character varying, double precision)'])
+def test_argument_lists_of_type_names_accepted(obj):
+    desired_grants(dict(type='function', objects=[obj], roles=['app'], privileges=['EXECUTE']), PG15)
+
+
+@pytest.mark.parametrize('args,kind,types', [
+    ('', 'function', ''), ('integer, text', 'function', 'integer, text'), ('a integer, b text', 'function', 'integer, text'),
+    ('IN a integer, OUT b text', 'function', 'integer'), ('IN a integer, OUT b text', 'procedure', 'integer, text'),
+    ('a IN int4, VARIADIC b int[]', 'function', 'int4, int[]'),
+    ('double precision, x double precision', 'function', 'double precision, double precision'),
+    ('c character varying(20), timestamp with time zone', 'function', 'character varying(20), timestamp with time zone'),
+    ('n numeric(10, 2), "My Type"', 'function', 'numeric(10, 2), "My Type"'), ('"a b" "My Type"', 'function', '"My Type"'),
+])
+def test_argument_types_drop_names_and_modes(args, kind, types):
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import argument_types
+    assert argument_types(args, kind) == types

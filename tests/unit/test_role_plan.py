@@ -180,3 +180,39 @@ def test_settings_reset_and_per_database():
 def test_drop_absent_role_and_noop_for_missing():
     assert texts(plan(current(role('a')), name='a', state='absent').statements) == ['DROP ROLE "a"']
     assert plan(current(), name='a', state='absent').statements == []
+
+
+@pytest.mark.parametrize('params', [dict(roles=[]), dict(), dict(roles=[dict(name='old', state='absent')])])
+def test_exclusive_with_nothing_present_refused_unless_allowed(params):
+    cur = current(role('keep1'), role('keep2'))
+    with pytest.raises(PlanError) as e:
+        plan(cur, exclusive=True, **params)
+    assert e.value.option == 'roles' and 'allow_empty_exclusive' in e.value.problem
+    p = plan(cur, exclusive=True, allow_empty_exclusive=True, **params)
+    assert sorted(p.dropped) == ['keep1', 'keep2']
+
+
+def test_setting_names_fold_like_the_server_and_null_resets():
+    # parse_snapshot folds stored names (the server stores TimeZone, DateStyle as it spells them)
+    cur = current(role('app'), settings={'app': {'': {'timezone': 'UTC', 'datestyle': 'ISO, DMY'}}})
+    assert plan(cur, name='app', settings={'TimeZone': 'UTC', 'DateStyle': 'ISO, DMY'}).statements == []
+    p = plan(cur, name='app', settings={'TimeZone': None})
+    assert texts(p.statements) == ['ALTER ROLE "app" RESET "timezone"']
+    with pytest.raises(PlanError) as e:
+        plan(cur, name='app', settings={'TimeZone': 'UTC', 'timezone': 'UTC'})
+    assert e.value.option == 'settings'
+
+
+def test_list_setting_items_are_literals_and_compare_with_server_text():
+    cur = current(role('app'), settings={'app': {'': {'search_path': '"my,schema", public'}}})
+    assert plan(cur, name='app', settings={'search_path': ['my,schema', 'public']}).statements == []
+    p = plan(current(role('app')), name='app', settings={'search_path': ['my,schema', 'public'], 'work_mem': '4MB'})
+    assert texts(p.statements) == ['ALTER ROLE "app" SET "search_path" TO \'my,schema\', \'public\'',
+                                   'ALTER ROLE "app" SET "work_mem" TO \'4MB\'']
+
+
+@pytest.mark.parametrize('value', [{'a': 1}, [{'a': 1}], [['x']]])
+def test_dict_setting_values_refused(value):
+    with pytest.raises(PlanError) as e:
+        plan(current(role('app')), roles=[dict(name='app', settings={'work_mem': value})])
+    assert e.value.option == 'roles[0].settings'

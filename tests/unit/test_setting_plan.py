@@ -40,7 +40,7 @@ AUTO = '/var/lib/postgresql/15/main/postgresql.auto.conf'
 def snapshot(files=(), **overrides):
     settings = dict((k, dict(v)) for k, v in ROWS.items())
     for k, v in overrides.items():
-        settings[k].update(v)
+        settings.setdefault(k, {}).update(v)
     rows = [dict(name='shared_buffers', setting='128MB', sourcefile=CONF, error=None),
             dict(name='shared_preload_libraries', setting='pg_stat_statements', sourcefile=CONF, error=None),
             dict(name='log_line_prefix', setting='%m [%p] ', sourcefile=CONF, error=None)]
@@ -91,7 +91,8 @@ def test_equal_values_in_other_units_plan_nothing():
     cur = snapshot(files=[('work_mem', '16384', True), ('checkpoint_timeout', '300', True)])
     p = plan({'shared_buffers': '131072', 'work_mem': '16MB', 'checkpoint_timeout': '5min',
               'log_line_prefix': '%m [%p] ', 'ssl_min_protocol_version': 'tlsv1.2'},
-             cur=snapshot(files=[('shared_buffers', '1GB', True), ('work_mem', '16384', True)]))
+             cur=snapshot(files=[('shared_buffers', '1GB', True), ('work_mem', '16384', True)],
+                          work_mem=dict(setting='16384', source='configuration file')))
     assert p.statements == [] and p.changed == []
     assert cur['work_mem']['auto'] == '16384'
 
@@ -166,6 +167,7 @@ def test_custom_parameters():
     p = plan({'pgaudit.log': 'ddl, role'}, cur=cur)
     assert texts(p.statements) == ['ALTER SYSTEM SET "pgaudit"."log" TO \'ddl\', \'role\'', 'SELECT pg_reload_conf()']
     cur['pgaudit.log']['file'] = 'ddl, role'
+    cur['pgaudit.log']['info'].update(setting='ddl, role', source='configuration file')
     assert plan({'pgaudit.log': ['ddl', 'role']}, cur=cur).statements == []
 
 
@@ -194,3 +196,60 @@ def test_bad_input_names_the_option(desired, option):
     with pytest.raises(PlanError) as e:
         plan(desired)
     assert e.value.option == option
+
+
+def test_configured_but_not_reloaded_plans_a_reload():
+    """The file holds the value, the server still runs with the old one: reload, and say so."""
+    cur = snapshot(files=[('work_mem', '16MB', True)])  # running 4096 (source default)
+    p = plan({'work_mem': '16MB'}, cur=cur)
+    assert texts(p.statements) == ['SELECT pg_reload_conf()'] and p.changed == []
+    assert p.reload_pending == ['work_mem'] and p.settings['work_mem']['reload_required'] is True
+    assert plan({'work_mem': '16MB'}, cur=cur, reload=False).statements == []
+    loaded = snapshot(files=[('work_mem', '16MB', True)], work_mem=dict(setting='16384', source='configuration file'))
+    assert plan({'work_mem': '16MB'}, cur=loaded).statements == []
+    # a value set for the role or the database is not the configuration file's business
+    other = snapshot(files=[('work_mem', '16MB', True)], work_mem=dict(setting='1024', source='user'))
+    assert plan({'work_mem': '16MB'}, cur=other).statements == []
+
+
+def test_reset_in_file_but_running_old_value_plans_a_reload():
+    cur = snapshot(work_mem=dict(setting='16384', source='configuration file'))  # no entry left in any file
+    p = plan({'work_mem': None}, cur=cur)
+    assert texts(p.statements) == ['SELECT pg_reload_conf()']
+
+
+def test_server_probe_wins_over_pure_normalisation():
+    cur = snapshot(files=[('work_mem', '16MB', True)], work_mem=dict(setting='16384', source='configuration file'))
+    p = plan_settings(cur, {'work_mem': '16MB'}, probed=dict(declared={'work_mem': '16384'},
+                                                             configured={'work_mem': '16384'}))
+    assert p.statements == []
+    p = plan_settings(cur, {'work_mem': '16MB'}, probed=dict(declared={'work_mem': '8192'},
+                                                             configured={'work_mem': '16384'}))
+    assert texts(p.statements) == ['ALTER SYSTEM SET "work_mem" TO \'16MB\'', 'SELECT pg_reload_conf()']
+
+
+ONOFF_ENUM = dict(setting='on', unit=None, vartype='enum', context='postmaster', source='default', boot_val='try',
+                  enumvals=['off', 'on', 'try'])
+
+
+@pytest.mark.parametrize('value,label', [('yes', 'on'), ('TRUE', 'on'), ('1', 'on'), (True, 'on'), ('no', 'off'),
+                                         ('False', 'off'), ('0', 'off'), (False, 'off'), ('Try', 'try')])
+def test_enum_synonyms_the_server_accepts(value, label):
+    assert normalise(value, ONOFF_ENUM, 'huge_pages') == label
+
+
+@pytest.mark.parametrize('value', ['y', 'of', 'maybe', 'tr', ''])
+def test_enum_takes_no_prefixes(value):
+    with pytest.raises(ValueError):
+        normalise(value, ONOFF_ENUM, 'huge_pages')
+
+
+def test_wal_level_old_names_and_synonym_in_the_file():
+    info = dict(setting='replica', unit=None, vartype='enum', context='postmaster', source='configuration file',
+                boot_val='replica', enumvals=['minimal', 'replica', 'logical'])
+    assert normalise('hot_standby', info, 'wal_level') == normalise('archive', info, 'wal_level') == 'replica'
+    with pytest.raises(ValueError):
+        normalise('yes', info, 'wal_level')
+    cur = snapshot(files=[('huge_pages', 'yes', False)], huge_pages=dict(ONOFF_ENUM))
+    assert plan({'huge_pages': 'on'}, cur=cur).statements == []
+    assert texts(plan({'huge_pages': 'off'}, cur=cur).statements) == ['ALTER SYSTEM SET "huge_pages" TO \'off\'']
