@@ -100,8 +100,11 @@ def newest(entry, types=('full', 'diff', 'incr')):
     return max(found, key=lambda b: b['timestamp']['stop']) if found else None
 
 
-def plan_backup(entry, backup_type, max_age, now):
+def plan_backup(entry, backup_type, max_age, now, start_fast=True):
     """(args, reason): args for `backup`, or None and why no backup is needed.
+
+    The start-fast choice is always explicit (C(--start-fast) or C(--no-start-fast)), so it
+    wins over a C(start-fast) line in pgbackrest.conf.
 
     A backup of the requested type, or a stronger one (full > diff > incr), that finished
     less than `max_age` seconds ago makes a new one unnecessary.
@@ -112,7 +115,7 @@ def plan_backup(entry, backup_type, max_age, now):
         if recent is not None and now - recent['timestamp']['stop'] < max_age:
             return None, 'backup %s (%s) finished %d s ago, within max_age' % (
                 recent['label'], recent['type'], now - recent['timestamp']['stop'])
-    return ['--type=%s' % backup_type], None
+    return ['--start-fast' if start_fast else '--no-start-fast', '--type=%s' % backup_type], None
 
 
 def summarize(backup):

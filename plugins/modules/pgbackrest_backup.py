@@ -31,7 +31,10 @@ options:
       - Unset means always take a backup.
     type: str
   start_fast:
-    description: Force a checkpoint so the backup starts at once (C(--start-fast)).
+    description:
+      - Force a checkpoint so the backup starts at once (C(--start-fast)); V(false) waits for the
+        next regular checkpoint (C(--no-start-fast)).
+      - Always passed explicitly, so it overrides a C(start-fast) setting in C(pgbackrest.conf).
     type: bool
     default: true
   repo:
@@ -128,10 +131,10 @@ def main():
         before = stanza_entry(runner.info(extra), p['stanza'])
         if before is None or (before.get('status') or {}).get('code') in (1, 3):
             raise PlanError('stanza', 'stanza %r does not exist: create it first (pgbackrest_stanza)' % p['stanza'])
-        args, reason = plan_backup(before, p['type'], max_age, int(time.time()))
+        args, reason = plan_backup(before, p['type'], max_age, int(time.time()), p['start_fast'])
         if args is None:
             module.exit_json(changed=False, commands=[], skipped_reason=reason)
-        runner.run('backup', (['--start-fast'] if p['start_fast'] else []) + extra + args)
+        runner.run('backup', extra + args)
         if module.check_mode:
             module.exit_json(changed=True, commands=runner.commands)
         taken = new_backup(before, stanza_entry(runner.info(extra), p['stanza']))

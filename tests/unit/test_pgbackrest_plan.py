@@ -86,13 +86,19 @@ def test_parse_duration_refuses_garbage():
 def test_plan_backup_max_age_and_type_strength():
     now = 1000000
     e = entry(backups=[backup('F1', 'full', now - 9000, now - 8000), backup('I1', 'incr', now - 200, now - 100)])
-    assert plan_backup(e, 'full', None, now) == (['--type=full'], None)
-    assert plan_backup(e, 'full', 3600, now)[0] == ['--type=full']        # full is 8000 s old
+    assert plan_backup(e, 'full', None, now) == (['--start-fast', '--type=full'], None)
+    assert plan_backup(e, 'full', 3600, now)[0] == ['--start-fast', '--type=full']  # full is 8000 s old
     args, reason = plan_backup(e, 'full', 9000, now)
     assert args is None and 'F1' in reason
     assert plan_backup(e, 'incr', 3600, now)[0] is None                    # a recent incr is enough
-    assert plan_backup(e, 'diff', 3600, now)[0] == ['--type=diff']         # an incr is not a diff
-    assert plan_backup(entry(2, backups=[]), 'diff', 3600, now)[0] == ['--type=diff']
+    assert plan_backup(e, 'diff', 3600, now)[0][1:] == ['--type=diff']     # an incr is not a diff
+    assert plan_backup(entry(2, backups=[]), 'diff', 3600, now)[0][1:] == ['--type=diff']
+
+
+def test_plan_backup_start_fast_false_is_explicit_and_overrides_the_configuration():
+    # pgbackrest.conf may say start-fast=y: only an explicit --no-start-fast turns it off.
+    args, _reason = plan_backup(entry(backups=[]), 'full', None, 1000, start_fast=False)
+    assert args == ['--no-start-fast', '--type=full']
 
 
 def test_new_backup_and_facts():

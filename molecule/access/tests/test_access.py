@@ -1,5 +1,7 @@
 """What each login can and cannot do, proven with psql over TCP as that login (scram-sha-256)."""
 
+import uuid
+
 import pytest
 
 PASSWORDS = {  # the same values as converge.yml: the test talks to the server like a client would
@@ -48,9 +50,13 @@ def test_public_is_locked_out(host):
 
 
 def test_app_reads_writes_but_never_deletes(host):
-    assert ok(host, "shop_app", "SELECT count(*) FROM app.customers") == "0"
-    ok(host, "shop_app", "INSERT INTO app.customers (name) VALUES ('c1')")
-    ok(host, "shop_app", "UPDATE app.customers SET deleted_at = now() WHERE name = 'c1'")
+    # A name of its own per run: the test needs no particular table content, so verify can run twice.
+    name = "c-%s" % uuid.uuid4().hex[:12]
+    where = "FROM app.customers WHERE name = '%s'" % name
+    assert ok(host, "shop_app", "SELECT count(*) " + where) == "0"
+    ok(host, "shop_app", "INSERT INTO app.customers (name) VALUES ('%s')" % name)
+    ok(host, "shop_app", "UPDATE app.customers SET deleted_at = now() WHERE name = '%s'" % name)
+    assert ok(host, "shop_app", "SELECT count(*), bool_and(deleted_at IS NOT NULL) " + where) == "1|t"
     denied(host, "shop_app", "DELETE FROM app.customers")
     denied(host, "shop_app", "TRUNCATE app.customers")
     denied(host, "shop_app", "CREATE TABLE app.nope (id int)")

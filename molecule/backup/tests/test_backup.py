@@ -1,12 +1,19 @@
-"""Verify the backup scenario from outside: psql, pgbackrest, pg_ctl, pg_restore, systemd, files.
+"""Verify the backup scenario from outside: psql, pgbackrest, pg_ctl, pg_restore, gpg, systemd, files.
 
-Nothing here reads the role's variables; paths are the documented defaults. Each step is
-one shell script on the host (testinfra's ansible backend costs seconds per command).
+Nothing here reads the role's variables; paths are the documented defaults and the values
+converge.yml sets. Each step is one shell script on the host. Every test creates the rows it
+checks, so verify can run twice and the tests in any order.
 """
 import json
+import re
+import time
 
 MARKER = 'PGWARDEN-PLAINTEXT-MARKER-4e1d'
 REPO = '/var/lib/pgbackrest'
+REPO2 = '/var/lib/pgbackrest-repo2'
+DUMP_PASSPHRASE = 'molecule-only-dump-passphrase-Xr7t'  # converge.yml
+DUMPS = '/var/backups/pgwarden/pg_dump'
+OFFHOST = '/var/backups/pgwarden-offhost'
 
 
 def _q(s):
@@ -25,8 +32,9 @@ PSQL = 'psql -XAtq -v ON_ERROR_STOP=1 -d postgres'
 
 def test_configuration_is_private_archiving_and_encrypted(host):
     res = host.run("stat -c '%U:%G:%a' /etc/pgbackrest/pgbackrest.conf && "
-                   "grep -E '^(repo1-cipher-type|compress-type)=' /etc/pgbackrest/pgbackrest.conf")
-    assert res.stdout.split() == ['root:postgres:640', 'repo1-cipher-type=aes-256-cbc', 'compress-type=zst']
+                   "grep -E '^(repo1-cipher-type|repo2-cipher-type|compress-type)=' /etc/pgbackrest/pgbackrest.conf")
+    assert res.stdout.split() == ['root:postgres:640', 'repo1-cipher-type=aes-256-cbc',
+                                  'repo2-cipher-type=aes-256-cbc', 'compress-type=zst']
     out = as_postgres(host, PSQL + " -c \"SELECT current_setting('archive_mode'), current_setting('archive_timeout'), "
                       "current_setting('archive_command')\"")
     mode, timeout, command = out.split('|')
@@ -37,19 +45,36 @@ def test_configuration_is_private_archiving_and_encrypted(host):
     assert any(b['type'] == 'full' for b in info['backup'])
 
 
+SCHEDULES = {  # the role's default OnCalendar values, as systemd normalizes them
+    'pgwarden-backup-full.timer': 'Sun *-*-* 01:00:00',
+    'pgwarden-backup-diff.timer': 'Mon..Sat *-*-* 01:00:00',
+    'pgwarden-pg-dump.timer': '*-*-* 02:30:00',
+    'pgwarden-restore-test.timer': '*-*-01 04:00:00',
+}
+
+
 def test_timers_are_scheduled(host):
-    timers = ' '.join('pgwarden-%s.timer' % t for t in ('backup-full', 'backup-diff', 'pg-dump', 'restore-test'))
+    timers = ' '.join(SCHEDULES)
     res = host.run('systemctl is-enabled %s && systemctl is-active %s' % (timers, timers))
     assert res.rc == 0 and res.stdout.split() == ['enabled'] * 4 + ['active'] * 4
+    for timer, schedule in SCHEDULES.items():
+        shown = host.check_output('systemctl show -p TimersCalendar --value %s' % timer)
+        assert re.findall(r'OnCalendar=(.*?) ;', shown) == [schedule], (timer, shown)
+        assert host.check_output('systemctl show -p Unit --value %s' % timer).startswith('pgwarden-')
+    # repo2 has no schedule of its own here: it is backed up by the two timers above, its own timers are off
+    res = host.run('systemctl is-enabled pgwarden-backup-repo2-full.timer pgwarden-backup-repo2-diff.timer')
+    assert res.stdout.split() == ['disabled', 'disabled'], res.stdout
 
 
-PITR = r'''
-scratch=/var/tmp/pitr-scratch; run=/var/tmp/pitr-run; bin=/usr/lib/postgresql/$(cat $scratch.version)/bin
+# Restore into a scratch directory with the pgbackrest options in $OPTS, start the copy on a spare
+# port with a minimal configuration, wait for the promotion, run $QUERY, stop and remove it.
+SCRATCH_RESTORE = r'''
+scratch=/var/tmp/pitr-scratch; run=/var/tmp/pitr-run
+bin=/usr/lib/postgresql/$(psql -XAtq -d postgres -c 'SHOW server_version_num' | cut -c1-2)/bin
 rm -rf $scratch $run; mkdir -m 700 $scratch $run
 touch $run/postgresql.conf $run/pg_ident.conf; echo 'local all all peer' > $run/pg_hba.conf
-pgbackrest --stanza=main --pg1-path=$scratch --type=time "--target=$TARGET" --target-action=promote \
-  --archive-mode=off restore
-stop() { $bin/pg_ctl -D $scratch -m fast -w stop >/dev/null 2>&1 || true; rm -rf $scratch $run $scratch.version; }
+eval "pgbackrest --stanza=main --pg1-path=$scratch $OPTS --archive-mode=off restore"
+stop() { $bin/pg_ctl -D $scratch -m fast -w stop >/dev/null 2>&1 || true; rm -rf $scratch $run; }
 trap stop EXIT
 $bin/pg_ctl -D $scratch -l $run/log -w -t 300 -o "-c config_file=$run/postgresql.conf -c hba_file=$run/pg_hba.conf \
   -c ident_file=$run/pg_ident.conf -c port=5498 -c listen_addresses= -c unix_socket_directories=$run \
@@ -57,7 +82,7 @@ $bin/pg_ctl -D $scratch -l $run/log -w -t 300 -o "-c config_file=$run/postgresql
 for i in $(seq 300); do
   [ "$(psql -XAtq -h $run -p 5498 -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break; sleep 1
 done
-psql -XAtq -h $run -p 5498 -d postgres -c 'SELECT count(*), min(id), max(id) FROM pitr'
+psql -XAtq -h $run -p 5498 -d postgres -c "$QUERY"
 '''
 
 
@@ -70,10 +95,11 @@ def test_point_in_time_restore_into_a_scratch_directory_has_exactly_the_rows_at_
         sleep 1.1
         %(psql)s -c 'INSERT INTO pitr SELECT g FROM generate_series(11, 25) g'
         pgbackrest --stanza=main check   # switches WAL and waits until it is archived
-        %(psql)s -c 'SHOW server_version_num' | cut -c1-2 > /var/tmp/pitr-scratch.version
     ''' % dict(psql=PSQL, marker=MARKER))
     assert target.startswith('20')
-    counted = as_postgres(host, 'TARGET=%s\n%s' % (_q(target), PITR))
+    counted = as_postgres(host, 'OPTS=%s\nQUERY=%s\n%s' % (
+        _q('--type=time --target=%s --target-action=promote' % _q(target)),
+        _q('SELECT count(*), min(id), max(id) FROM pitr'), SCRATCH_RESTORE))
     assert counted.splitlines()[-1] == '10|1|10', counted  # exactly the rows committed before T
     assert as_postgres(host, PSQL + " -c 'SELECT count(*) FROM pitr'") == '25'
 
@@ -85,12 +111,13 @@ def test_repository_is_encrypted_and_verifies_clean(host):
         pgbackrest --stanza=main --type=incr backup
         pgbackrest --stanza=main check
     ''' % dict(psql=PSQL, marker=MARKER))
-    res = host.run('grep -r -a -l %s %s' % (MARKER, REPO))
-    assert res.rc == 1 and res.stdout == '', 'plaintext marker found in: ' + res.stdout
-    # every repository file is OpenSSL aes-256-cbc output ("Salted__"), not bare zstd or INI text
-    res = host.run("find %s -type f -exec sh -c 'head -c 8 \"$1\" | grep -q Salted__ || echo \"$1\"' _ {} \\; ; "
-                   "find %s -type f | wc -l" % (REPO, REPO))
-    assert res.rc == 0 and res.stdout.split()[:-1] == [] and int(res.stdout.split()[-1]) > 10, res.stdout
+    for repo in (REPO, REPO2):
+        res = host.run('grep -r -a -l %s %s' % (MARKER, repo))
+        assert res.rc == 1 and res.stdout == '', 'plaintext marker found in: ' + res.stdout
+        # every repository file is OpenSSL aes-256-cbc output ("Salted__"), not bare zstd or INI text
+        res = host.run("find %s -type f -exec sh -c 'head -c 8 \"$1\" | grep -q Salted__ || echo \"$1\"' _ {} \\; ; "
+                       "find %s -type f | wc -l" % (repo, repo))
+        assert res.rc == 0 and res.stdout.split()[:-1] == [] and int(res.stdout.split()[-1]) > 10, res.stdout
     out = as_postgres(host, 'pgbackrest --stanza=main --log-level-console=info verify 2>&1')
     assert 'verify command end: completed successfully' in out, out
     assert 'ERROR' not in out and 'WARN' not in out and 'invalid' not in out, out
@@ -114,15 +141,74 @@ def test_restore_test_job_writes_a_passing_status(host):
     assert res.rc == 0, 'the scratch directory was not removed'
 
 
-def test_logical_dump_restores_into_an_empty_database(host):
-    res = host.run('systemctl start pgwarden-pg-dump.service')
-    assert res.rc == 0, host.run('journalctl -u pgwarden-pg-dump.service -n 30 --no-pager').stdout
-    out = as_postgres(host, '''
-        dir=$(ls -1d /var/backups/pgwarden/pg_dump/*Z | tail -1)
-        stat -c '%%U:%%a' /var/backups/pgwarden/pg_dump "$dir/postgres.dump" "$dir/globals.sql"
-        %(psql)s -c 'DROP DATABASE IF EXISTS dump_check' -c 'CREATE DATABASE dump_check'
-        pg_restore --exit-on-error --no-owner -d dump_check "$dir/postgres.dump"
-        psql -XAtq -d dump_check -c 'SELECT count(*) FROM pitr'
-        %(psql)s -c 'DROP DATABASE dump_check'
+def _repo_backups(host, repo):
+    info = json.loads(as_postgres(host, 'pgbackrest --stanza=main --repo=%d --output=json info' % repo))[0]
+    return info['backup']
+
+
+PROBE = "SELECT count(*), md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM repo2_probe"
+
+
+def test_scheduled_backup_reaches_repo2_and_a_restore_from_repo2_alone_is_exact(host):
+    started = int(time.time()) - 5
+    as_postgres(host, '''
+        %(psql)s -c 'DROP TABLE IF EXISTS repo2_probe' -c 'CREATE TABLE repo2_probe (id int PRIMARY KEY, v text)'
+        %(psql)s -c 'INSERT INTO repo2_probe SELECT g, md5(g::text) FROM generate_series(1, 500) g'
     ''' % dict(psql=PSQL))
-    assert out.split() == ['postgres:700', 'postgres:600', 'postgres:600', '25'], out
+    res = host.run('systemctl start pgwarden-backup@diff.service')
+    assert res.rc == 0, host.run('journalctl -u pgwarden-backup@diff.service -n 40 --no-pager').stdout
+    for repo in (1, 2):  # the scheduled job backed up both repositories
+        newest = max(_repo_backups(host, repo), key=lambda b: b['timestamp']['stop'])
+        assert newest['type'] in ('diff', 'full') and newest['timestamp']['start'] >= started, (repo, newest)
+    live = as_postgres(host, '''
+        %(psql)s -c 'INSERT INTO repo2_probe SELECT g, md5(g::text) FROM generate_series(501, 700) g'
+        %(psql)s -c "UPDATE repo2_probe SET v = 'changed after the backup' WHERE id %% 7 = 0"
+        pgbackrest --stanza=main check
+        %(psql)s -c "%(probe)s"
+    ''' % dict(psql=PSQL, probe=PROBE)).splitlines()[-1]
+    assert live.startswith('700|')
+    # repo1 is lost: move it away while restoring; backup and WAL must come from repo2 alone
+    assert host.run('mv %s %s.away', REPO, REPO).rc == 0
+    try:
+        restored = as_postgres(host, 'OPTS=--repo=2\nQUERY=%s\n%s' % (_q(PROBE), SCRATCH_RESTORE))
+    finally:
+        assert host.run('mv %s.away %s', REPO, REPO).rc == 0
+    assert restored.splitlines()[-1] == live  # the same 700 rows with the same contents
+
+
+def test_encrypted_dumps_are_bounded_copied_off_the_host_and_restore(host):
+    as_postgres(host, '''
+        %(psql)s -c 'DROP TABLE IF EXISTS dump_probe' -c 'CREATE TABLE dump_probe (id int, note text)'
+        %(psql)s -c "INSERT INTO dump_probe SELECT g, '%(marker)s' FROM generate_series(1, 77) g"
+    ''' % dict(psql=PSQL, marker=MARKER))
+    for _run in range(3):  # one more run than pgbackrest_pg_dump_keep (2)
+        res = host.run('systemctl start pgwarden-pg-dump.service')
+        assert res.rc == 0, host.run('journalctl -u pgwarden-pg-dump.service -n 30 --no-pager').stdout
+    runs = host.check_output('ls -1 %s', DUMPS).split()
+    assert len(runs) == 2 and all(r.endswith('Z') for r in runs), runs
+    assert host.check_output('ls -1 %s', OFFHOST).split() == runs            # mirrored off the host
+    assert host.run('diff -r %s %s', DUMPS, OFFHOST).rc == 0
+    newest = '%s/%s' % (DUMPS, runs[-1])
+    assert sorted(host.check_output('ls -1 %s', newest).split()) == ['globals.sql.gpg', 'postgres.dump.gpg']
+    assert host.check_output("stat -c '%%U:%%a' %s %s/postgres.dump.gpg", DUMPS, newest).split() == \
+        ['postgres:700', 'postgres:600']
+    # encrypted: no plaintext marker, no pg_dump header; gpg sees a symmetric AES256 packet
+    assert host.run('grep -r -a -l %s %s %s', MARKER, DUMPS, OFFHOST).rc == 1
+    assert host.check_output('head -c 5 %s/postgres.dump.gpg | od -An -c', newest).split() != list('PGDMP')
+    out = as_postgres(host, '''
+        pass=$(mktemp); trap 'rm -f "$pass"' EXIT; printf '%%s\\n' %(pw)s > "$pass"
+        export GNUPGHOME=$(mktemp -d)
+        %(psql)s -c 'DROP DATABASE IF EXISTS dump_check' -c 'CREATE DATABASE dump_check'
+        gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$pass" --decrypt %(dir)s/postgres.dump.gpg |
+          pg_restore --exit-on-error --no-owner -d dump_check
+        gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$pass" --decrypt %(dir)s/globals.sql.gpg |
+          grep -c '^CREATE ROLE postgres;'
+        psql -XAtq -d dump_check -c "SELECT count(*), count(*) FILTER (WHERE note = '%(marker)s') FROM dump_probe"
+        %(psql)s -c 'DROP DATABASE dump_check'
+        rm -rf "$GNUPGHOME"
+    ''' % dict(psql=PSQL, pw=_q(DUMP_PASSPHRASE), dir=newest, marker=MARKER))
+    assert out.split() == ['1', '77|77'], out
+    # the passphrase is only in its 0640 file: not in the job's environment file, nor in the journal
+    assert host.check_output("stat -c '%U:%G:%a' /etc/pgwarden/pg-dump.passphrase") == 'root:postgres:640'
+    assert host.run('grep -r -F -l %s /etc/pgwarden/backup.env /etc/systemd/system', DUMP_PASSPHRASE).rc == 1
+    assert host.run('journalctl --no-pager | grep -c -F %s', DUMP_PASSPHRASE).stdout.strip() == '0'
