@@ -44,12 +44,12 @@ def _text(rule):
     return ' '.join(cols)
 
 
-def from_view(rows):
+def from_view(rows, hba_file=None):
     """Rules from pg_hba_file_rules rows (line_number, type, database, user_name, address, netmask,
-    auth_method, options, error, and file_name from PostgreSQL 16)."""
+    auth_method, options, error, and file_name from PostgreSQL 16; hba_file before)."""
     rules = []
     for r in rows or []:
-        rule = dict(line=r.get('line_number'), file=r.get('file_name'), type=r.get('type'),
+        rule = dict(line=r.get('line_number'), file=r.get('file_name') or hba_file, type=r.get('type'),
                     databases=list(r.get('database') or []), users=list(r.get('user_name') or []),
                     address=_cidr(r.get('address'), r.get('netmask')), method=r.get('auth_method'),
                     options=list(r.get('options') or []), error=r.get('error'))

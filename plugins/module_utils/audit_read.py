@@ -31,6 +31,8 @@ SETTINGS = ('ssl', 'ssl_min_protocol_version', 'listen_addresses', 'shared_prelo
             'log_connections', 'log_disconnections', 'archive_mode', 'archive_command', 'archive_library',
             'max_connections', 'password_encryption', 'hba_file', 'data_directory', 'port', 'server_version')
 SYSTEM_SCHEMAS = "('pg_catalog', 'information_schema', 'pg_toast')"
+REL_NAME = "quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+FUNC_NAME = "quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'"
 
 SQL_ACCESS = """SELECT json_build_object(
   'version_num', current_setting('server_version_num')::int, 'version', current_setting('server_version'),
@@ -71,13 +73,13 @@ SQL_VERIFIERS = """SELECT coalesce(json_object_agg(rolname, CASE WHEN rolpasswor
 SQL_HBA = """SELECT coalesce(json_agg(to_jsonb(h) ORDER BY h.line_number), '[]') FROM pg_hba_file_rules h"""
 
 # One query per database: everything the access checks need, aggregated by the server.
-SQL_OBJECTS = """SELECT json_build_object(
+SQL_OBJECTS = ("""SELECT json_build_object(
   'public_create_schemas', (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_namespace n
       WHERE n.nspname NOT IN """ + SYSTEM_SCHEMAS + """ AND EXISTS (SELECT 1
         FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
        WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')),
-  'public_secdef', (SELECT coalesce(json_agg(json_build_object('function', p.oid::regprocedure::text,
-        'owner', pg_get_userbyid(p.proowner)) ORDER BY p.oid::regprocedure::text), '[]')
+  'public_secdef', (SELECT coalesce(json_agg(json_build_object('function', @FN@,
+        'owner', pg_get_userbyid(p.proowner)) ORDER BY @FN@), '[]')
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE p.prosecdef AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
        AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = p.oid AND dep.deptype = 'e')
@@ -85,21 +87,21 @@ SQL_OBJECTS = """SELECT json_build_object(
                     WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')),
   'owned', (SELECT coalesce(json_agg(json_build_object('role', o.role, 'count', o.n, 'example', o.example)), '[]')
       FROM (SELECT pg_get_userbyid(x.owner) AS role, count(*) AS n, min(x.name) AS example FROM (
-              SELECT c.relowner AS owner, c.oid::regclass::text AS name FROM pg_class c
+              SELECT c.relowner AS owner, @REL@ AS name FROM pg_class c
                 JOIN pg_namespace n ON n.oid = c.relnamespace
                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
               UNION ALL SELECT n.nspowner, 'schema ' || n.nspname FROM pg_namespace n
                WHERE n.nspname NOT IN """ + SYSTEM_SCHEMAS + """ AND n.nspname !~ '^pg_'
                  AND NOT (n.nspname = 'public' AND n.nspowner IN (SELECT datdba FROM pg_database
                                                                    WHERE datname = current_database()))
-              UNION ALL SELECT p.proowner, p.oid::regprocedure::text FROM pg_proc p
+              UNION ALL SELECT p.proowner, @FN@ FROM pg_proc p
                 JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
                  AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = p.oid AND dep.deptype = 'e')) x
             GROUP BY x.owner) o),
   'table_grants', (SELECT coalesce(json_agg(json_build_object('role', g.role, 'privilege', g.privilege_type,
         'count', g.n, 'example', g.example)), '[]')
       FROM (SELECT pg_get_userbyid(a.grantee) AS role, a.privilege_type, count(*) AS n,
-                   min(c.oid::regclass::text) AS example
+                   min(@REL@) AS example
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a
              WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
                AND a.privilege_type IN ('DELETE', 'TRUNCATE') AND a.grantee NOT IN (0, c.relowner)
@@ -109,18 +111,18 @@ SQL_OBJECTS = """SELECT json_build_object(
       FROM pg_namespace n, aclexplode(n.nspacl) a
      WHERE a.privilege_type = 'CREATE' AND a.grantee NOT IN (0, n.nspowner)
        AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """),
-  'rls_not_forced', (SELECT coalesce(json_agg(json_build_object('table', c.oid::regclass::text,
-        'owner', pg_get_userbyid(c.relowner)) ORDER BY 1), '[]')
+  'rls_not_forced', (SELECT coalesce(json_agg(json_build_object('table', @REL@,
+        'owner', pg_get_userbyid(c.relowner)) ORDER BY @REL@), '[]')
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p') AND c.relrowsecurity AND NOT c.relforcerowsecurity
        AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """),
   'tenant_no_rls', (SELECT coalesce(json_agg(json_build_object('table', t.name, 'column', t.col) ORDER BY t.name), '[]')
-      FROM (SELECT c.oid::regclass::text AS name, min(a.attname) AS col
+      FROM (SELECT @REL@ AS name, min(a.attname) AS col
               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              WHERE c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND NOT c.relispartition
                AND a.attname = ANY (%(tenant_columns)s) AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
-             GROUP BY c.oid) t))"""
+             GROUP BY c.oid, n.nspname, c.relname) t))""").replace('@FN@', FUNC_NAME).replace('@REL@', REL_NAME)
 
 
 class AuditError(Exception):
@@ -134,8 +136,9 @@ def check_access(info, login_user):
         raise AuditError('server version %s is out of the supported range: audit_info supports PostgreSQL 13 to 17'
                          % info['version'])
     if not (info['is_superuser'] or info['monitor']):
+        who = info['user'] or login_user
         raise AuditError('login_user %s lacks the rights to audit this server: it needs membership in pg_monitor '
-                         '(GRANT pg_monitor TO %s) or superuser' % (info['user'] or login_user, info['user'] or login_user))
+                         '(GRANT pg_monitor TO %s) or superuser' % (who, who))
 
 
 def read_server(conn, params, queries):
@@ -162,7 +165,7 @@ def read_server(conn, params, queries):
         if snap.pop('can_read_hba'):
             queries.append(SQL_HBA)
             cur.execute(SQL_HBA)
-            snap['hba'] = audit_hba.from_view(cur.fetchone()[0])
+            snap['hba'] = audit_hba.from_view(cur.fetchone()[0], snap['settings'].get('hba_file'))
     if snap['hba'] is None:
         snap['hba'], why = read_hba_file(snap['settings'].get('hba_file'))
         if why:
