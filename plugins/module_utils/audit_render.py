@@ -96,7 +96,10 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}th,td{border:1px s
 text-align:left;vertical-align:top;font-size:.9rem}th{background:#f2f5f9}
 .score{font-size:2rem;font-weight:700}.pass{color:#17692e}.fail{color:#b3261e}.unknown{color:#6b7280}
 .sev{display:inline-block;min-width:4.5rem;text-align:center;border-radius:3px;padding:.05rem .4rem;color:#fff;
-font-weight:600}.high{background:#b3261e}.medium{background:#c46a00}.low{background:#5a6b86}.info{background:#8b95a5}
+font-weight:600}.sev.high{background:#b3261e}.sev.medium{background:#c46a00}.sev.low{background:#5a6b86}
+.sev.info{background:#8b95a5}tr.finding td:first-child{border-left:5px solid #8b95a5}
+tr.high td:first-child{border-left-color:#b3261e}tr.medium td:first-child{border-left-color:#c46a00}
+tr.low td:first-child{border-left-color:#5a6b86}
 .error{color:#b3261e;font-weight:600}code{background:#f2f5f9;padding:0 .2rem}.muted{color:#6b7280}
 """
 
