@@ -92,9 +92,9 @@ def role_findings(snap, o):
                                % (name, ', '.join(o['replication_roles']) or 'none'), FIX['role']))
         kind = (verifiers or {}).get(name)
         if r['login'] and r['valid_until'] in (None, 'infinity') and kind != 'none':
+            pw = 'password set' if kind else 'password not visible'
             out.append(finding('role_no_valid_until', 'low', name, 'login role without VALID UNTIL',
-                               'role %s: LOGIN, %s, no VALID UNTIL' % (name, 'password set' if kind else
-                                                                      'password not visible'), FIX['valid_until']))
+                               'role %s: LOGIN, %s, no VALID UNTIL' % (name, pw), FIX['valid_until']))
         if kind == 'md5':
             out.append(finding('role_md5_password', 'medium', name, 'MD5 password verifier',
                                'pg_authid.rolpassword of %s is an MD5 hash' % name, FIX['verifier']))
@@ -119,10 +119,10 @@ def hba_findings(snap, o):
         remote = rule['type'] != 'local' and not audit_hba.is_loopback(rule['address'])
         if rule['method'] == 'trust':
             who = audit_hba.matched_roles(rule, snap['roles'])
+            who = _short(who, o['max_items']) or 'none today'
             out.append(finding('hba_trust', 'high' if rule['type'] != 'local' else 'medium', rule['text'],
                                'pg_hba line allows login without a password (trust)',
-                               '%s; login roles let in without a password: %s' % (where, _short(who, o['max_items'])
-                                                                                 or 'none today'), FIX['hba']))
+                               '%s; login roles let in without a password: %s' % (where, who), FIX['hba']))
         elif rule['method'] == 'password':
             out.append(finding('hba_password', 'high' if rule['type'] in ('host', 'hostnossl') else 'medium',
                                rule['text'], 'pg_hba line sends the password in clear text (password)', where,
@@ -206,17 +206,17 @@ def _app_findings(db, objs, apps, groups, o):
         via = set([app]) | groups.get(app, set())
         owned = [x for x in objs.get('owned') or [] if x['role'] == app]
         if owned:
+            total, examples = sum(x['count'] for x in owned), _short([x['example'] for x in owned], 5)
+            what = 'database %s: %s owns %d object(s): %s' % (db, app, total, examples)
             out.append(finding('app_login_owns_objects', 'medium', '%s:%s' % (db, app), 'application login owns '
-                               'objects', 'database %s: %s owns %d object(s): %s' % (db, app, sum(x['count'] for x in owned),
-                                                                                    _short([x['example'] for x in owned], 5)),
-                               FIX['app_owner']))
+                               'objects', what, FIX['app_owner']))
         dml = [g for g in objs.get('table_grants') or [] if g['role'] in via]
         if dml:
+            what = '; '.join('%s on %d table(s) (e.g. %s)%s' % (
+                g['privilege'], g['count'], g['example'], '' if g['role'] == app else ' through ' + g['role'])
+                for g in dml)
             out.append(finding('app_login_delete_truncate', 'medium', '%s:%s' % (db, app), 'application login may '
-                               'DELETE or TRUNCATE', 'database %s: %s' % (db, '; '.join(
-                                   '%s on %d table(s) (e.g. %s)%s' % (g['privilege'], g['count'], g['example'],
-                                                                     '' if g['role'] == app else ' through ' + g['role'])
-                                   for g in dml)), FIX['app_privileges']))
+                               'DELETE or TRUNCATE', 'database %s: %s' % (db, what), FIX['app_privileges']))
         ddl = [g for g in objs.get('create_grants') or [] if g['role'] in via]
         if ddl:
             out.append(finding('app_login_ddl', 'medium', '%s:%s' % (db, app), 'application login may run DDL',

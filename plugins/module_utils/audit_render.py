@@ -67,8 +67,8 @@ def _host_md(r):
     if r['status'] != 'ok':
         return lines + ['**Not audited**: %s' % r['error'], '']
     srv = r['server']
-    lines += ['PostgreSQL %s, %s, login `%s`, databases: %s.' % (srv.get('version'), srv.get('role'),
-                                                               srv.get('login_user'), ', '.join(srv.get('databases') or [])),
+    about = (srv.get('version'), srv.get('role'), srv.get('login_user'), ', '.join(srv.get('databases') or []))
+    lines += ['PostgreSQL %s, %s, login `%s`, databases: %s.' % about,
               '', '### Operational checklist: %s' % _score_text(r), '', '| item | status | detail |', '|---|---|---|']
     for i in r['checklist']:
         lines.append('| %s | %s | %s |' % (_md(i['title']), i['status'].upper(), _md(i['detail'])))
@@ -115,10 +115,10 @@ def html(inv, title='PostgreSQL audit'):
     if inv.get('generated_at'):
         out.append('<p class="muted">Generated %s. Read-only audit by <code>pgwarden.postgresql.audit_info</code>.</p>'
                    % _e(inv['generated_at']))
+    badges = ', '.join('<span class="sev %s">%s %d</span>' % (s, s, inv['totals'][s]) for s in SEVERITIES)
+    mean = (' Mean checklist score %d%%.' % inv['score_percent']) if inv['score_percent'] is not None else ''
     out.append('<p id="totals">%d host(s) audited, %d not audited. Findings: %s.%s</p>' % (
-        inv['audited'], inv['errors'], ', '.join('<span class="sev %s">%s %d</span>' % (s, s, inv['totals'][s])
-                                                  for s in SEVERITIES),
-        (' Mean checklist score %d%%.' % inv['score_percent']) if inv['score_percent'] is not None else ''))
+        inv['audited'], inv['errors'], badges, mean))
     out.append('<table id="overview"><tr><th>host</th><th>checklist score</th>%s<th>status</th></tr>'
                % ''.join('<th>%s</th>' % s for s in SEVERITIES))
     for r in inv['hosts']:
@@ -162,7 +162,7 @@ def _host_html(r):
                 sev, _e(f['title']), _e(f['id']), _e(f['subject']), _e(f['evidence']), _e(f['fix'])))
         out.append('</table>')
     if r['not_visible']:
-        out.append('<h3>Not visible from this login</h3><ul>%s</ul>' % ''.join('<li>%s</li>' % _e(n)
-                                                                                for n in r['not_visible']))
+        items = ''.join('<li>%s</li>' % _e(n) for n in r['not_visible'])
+        out.append('<h3>Not visible from this login</h3><ul>%s</ul>' % items)
     out.append('</section>')
     return out

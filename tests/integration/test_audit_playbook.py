@@ -96,9 +96,9 @@ def test_the_html_page_renders_score_and_findings_in_chromium(report):
         dom = subprocess.run([chromium] + CHROMIUM_FLAGS + ['--user-data-dir=%s' % profile, '--dump-dom', page],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120, check=True).stdout
         shot = str(out.parent / 'inventory.png')
-        subprocess.run([chromium] + CHROMIUM_FLAGS + ['--user-data-dir=%s' % profile, '--screenshot=%s' % shot,
-                        '--window-size=1200,1600', page],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
+        cmd = [chromium] + CHROMIUM_FLAGS + ['--user-data-dir=%s' % profile, '--screenshot=%s' % shot,
+                                             '--window-size=1200,1600', page]
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=True)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     inv = json.loads((out / 'inventory.json').read_text())

@@ -88,8 +88,9 @@ def test_role_findings(change, expected):
 
 
 @pytest.mark.parametrize('line,expected', [
-    ('host all all 10.0.0.0/8 trust', [('hba_trust', 'host all all 10.0.0.0/8 trust', 'high'),
-                                      ('hba_no_ssl', 'host all all 10.0.0.0/8 trust', 'medium')]),
+    ('host all all 10.0.0.0/8 trust', [
+        ('hba_trust', 'host all all 10.0.0.0/8 trust', 'high'),
+        ('hba_no_ssl', 'host all all 10.0.0.0/8 trust', 'medium')]),
     ('local all all trust', [('hba_trust', 'local all all trust', 'medium')]),
     ('hostssl all all 10.0.0.0 255.0.0.0 password', [('hba_password', 'hostssl all all 10.0.0.0/8 password',
                                                       'medium')]),
@@ -149,8 +150,8 @@ def test_privilege_findings(objs, expected):
 
 
 def test_delete_through_a_group_role_is_reported_with_the_group():
-    found = findings(snap(objects=objects(table_grants=[dict(role='app_rw', privilege='TRUNCATE', count=2,
-                                                              example='public.t')])), OPTS, NOW)
+    grant = dict(role='app_rw', privilege='TRUNCATE', count=2, example='public.t')
+    found = findings(snap(objects=objects(table_grants=[grant])), OPTS, NOW)
     assert found[0]['evidence'] == 'database app: TRUNCATE on 2 table(s) (e.g. public.t) through app_rw'
 
 
@@ -223,8 +224,8 @@ def test_findings_sorted_by_severity_and_counted():
 
 
 def test_checklist_failures_and_unknowns():
-    s = snap(pooler=None, pgbackrest_repos=[dict(repo='repo1', off_host=False, location='/var/lib/pgbackrest',
-                                                  retention_full=None)], hba=None)
+    repo = dict(repo='repo1', off_host=False, location='/var/lib/pgbackrest', retention_full=None)
+    s = snap(pooler=None, pgbackrest_repos=[repo], hba=None)
     s['settings']['ssl'] = 'off'
     found = findings(s, dict(OPTS, runbooks=None), NOW)
     items, score = checklist(s, found, dict(runbooks=None), NOW)
@@ -238,8 +239,8 @@ def test_checklist_failures_and_unknowns():
 
 
 def test_checklist_restore_slower_than_the_rto_fails():
-    s = snap(restore_test=dict(path='/x', status=dict(result='passed', duration_seconds=7200,
-                                                       finished_at=NOW - 3600)))
+    status = dict(result='passed', duration_seconds=7200, finished_at=NOW - 3600)
+    s = snap(restore_test=dict(path='/x', status=status))
     items, _ = checklist(s, findings(s, OPTS, NOW), OPTS, NOW)
     assert items[0]['status'] == 'fail' and 'over the RTO of 60' in items[0]['detail']
 
