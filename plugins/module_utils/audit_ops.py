@@ -98,7 +98,7 @@ def restore_outcome(snap, o, now):
 
 
 def restore_findings(snap, o, now):
-    passed, _age, doc, reason = restore_outcome(snap, o, now)
+    passed, _age, _doc, reason = restore_outcome(snap, o, now)
     if passed is None:
         return [_f('restore_test_missing', 'low', 'restore test', 'no restore test status on this host',
                    reason, FIX['restore'])]

@@ -58,7 +58,7 @@ def _rpo_rto(snap, found, o, now):
         return 'fail', bad
     if o.get('rto_minutes') is None:
         return 'fail', 'no RTO defined for this server (audit_rto_minutes; the pgbackrest role has pgbackrest_rto_seconds)'
-    passed, age, doc, reason = audit_ops.restore_outcome(snap, o, now)
+    _passed, _age, doc, reason = audit_ops.restore_outcome(snap, o, now)
     took = (doc or {}).get('duration_seconds')
     if took is not None and float(took) > o['rto_minutes'] * 60:
         return 'fail', 'the last restore test took %s s, over the RTO of %s minutes' % (took, o['rto_minutes'])

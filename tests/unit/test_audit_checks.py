@@ -241,7 +241,7 @@ def test_checklist_failures_and_unknowns():
 def test_checklist_restore_slower_than_the_rto_fails():
     status = dict(result='passed', duration_seconds=7200, finished_at=NOW - 3600)
     s = snap(restore_test=dict(path='/x', status=status))
-    items, _ = checklist(s, findings(s, OPTS, NOW), OPTS, NOW)
+    items = checklist(s, findings(s, OPTS, NOW), OPTS, NOW)[0]
     assert items[0]['status'] == 'fail' and 'over the RTO of 60' in items[0]['detail']
 
 
