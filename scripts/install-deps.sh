@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(podman runc debootstrap uidmap slirp4netns fuse-overlayfs
               postgresql postgresql-contrib pgbackrest rsync git make shellcheck
-              patroni etcd-server etcd-client)
+              patroni etcd-server etcd-client
+              chromium)  # chromium: the headless browser test of the audit report (tests/integration)
 
 # Extensions the integration tests load into the throwaway server, for the server version
 # the postgresql package brings (15 on Debian 12).

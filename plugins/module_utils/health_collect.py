@@ -252,8 +252,20 @@ def parse_pgbackrest_info(doc):
                             backups=len(s.get('backup', [])),
                             newest_stop=newest['timestamp']['stop'] if newest else None,
                             newest_label=newest.get('label') if newest else None,
-                            newest_type=newest.get('type') if newest else None))
+                            newest_type=newest.get('type') if newest else None,
+                            cipher=_cipher(s), cipher_known=bool(_ciphers(s))))
     return stanzas
+
+
+def _ciphers(stanza):
+    found = [r.get('cipher') for r in stanza.get('repo') or [] if r.get('cipher')]
+    return found or ([stanza['cipher']] if stanza.get('cipher') else [])
+
+
+def _cipher(stanza):
+    """The repository cipher of a stanza: 'none' when any of its repositories is unencrypted."""
+    found = _ciphers(stanza)
+    return 'none' if 'none' in found else (found[0] if found else None)
 
 
 def restore_test_status(path):

@@ -57,8 +57,13 @@ class PgServer(object):
             '-c listen_addresses=127.0.0.1', '-p %d' % self.port, "-k '%s'" % self.socket_dir,
             '-c log_statement=all', "-c log_line_prefix='%s'" % LOG_PREFIX, '-c fsync=off',
             '-c password_encryption=scram-sha-256', '-c max_connections=200'])
+        self._opts = opts
         self._run('pg_ctl', '-D', self.data, '-l', self.log, '-o', opts, '-w', 'start')
         return self
+
+    def restart(self):
+        """Restart with the same options (for settings that need it, e.g. archive_mode)."""
+        self._run('pg_ctl', '-D', self.data, '-l', self.log, '-o', self._opts, '-w', '-m', 'fast', 'restart')
 
     def stop(self):
         try:

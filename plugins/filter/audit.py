@@ -1,0 +1,24 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pgwarden maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that turn audit_info results into the reports of playbooks/audit.yml.
+
+audit_host_report(result, host): the report of one host from the registered result of
+audit_info (ok, failed or unreachable: errors become a per-host error);
+audit_inventory_report(reports, generated_at): all hosts and the totals;
+audit_markdown(inventory) and audit_html(inventory): the readable reports (one
+self-contained HTML page, inline CSS, no script).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils import audit_render
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict(audit_host_report=audit_render.host_report,
+                    audit_inventory_report=audit_render.inventory_report,
+                    audit_markdown=audit_render.markdown,
+                    audit_html=audit_render.html)
