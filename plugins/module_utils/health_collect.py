@@ -281,9 +281,10 @@ def run_checks(connect, options, now=None):
 
     options: thresholds (dict), checks (names, empty = all), databases (empty = every
     database that accepts connections), max_items, top_statements, pgbackrest_command,
-    restore_test_status_file. Returns (results, overall status, databases checked).
+    restore_test_status_file, restore_test_schedule (derives the restore test thresholds
+    that `thresholds` does not give). Returns (results, overall status, databases checked).
     """
-    t = hc.thresholds_with_defaults(options.get('thresholds'))
+    t = hc.thresholds_with_defaults(options.get('thresholds'), options.get('restore_test_schedule'))
     wanted = options.get('checks') or hc.CHECKS
     unknown = [c for c in wanted if c not in hc.CHECKS]
     if unknown:

@@ -201,13 +201,16 @@ options:
         type: float
         default: 50.0
       restore_test_warning_days:
-        description: Warning level of the age of the last passing restore test, in days.
+        description:
+          - Warning level of the age of the last passing restore test, in days.
+          - The default fits the monthly restore test (31 days plus slack); the monitoring role derives
+            both levels from the restore test's schedule.
         type: float
-        default: 8.0
+        default: 35.0
       restore_test_critical_days:
-        description: Critical level of the age of the last passing restore test, in days.
+        description: Critical level of the age of the last passing restore test, in days (two monthly runs missed).
         type: float
-        default: 15.0
+        default: 66.0
 extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:
