@@ -36,6 +36,8 @@ DEFAULT_THRESHOLDS = dict(
     unused_index_min_bytes=1048576.0,
     dead_tuples_min=10000.0, dead_tuples_warning_percent=20.0, dead_tuples_critical_percent=50.0,
     backup_age_warning_hours=26.0, backup_age_critical_hours=50.0,
+    # Age of the oldest WAL segment waiting for archive_command: the RPO (pgbackrest_rpo_seconds), 3 x RPO.
+    archive_lag_warning_seconds=300.0, archive_lag_critical_seconds=900.0,
     # restore_test_*_days: derived from the restore test's schedule, see restore_test_thresholds().
 )
 
@@ -98,7 +100,7 @@ DEFAULT_THRESHOLDS.update(restore_test_thresholds())
 
 # Checks that run once per server, then those that run in every database.
 SERVER_CHECKS = ('connections', 'disk', 'long_running_queries', 'idle_in_transaction', 'replication_lag',
-                 'replication_slots', 'wraparound', 'backup_age', 'restore_test', 'top_statements')
+                 'replication_slots', 'wraparound', 'wal_archiving', 'backup_age', 'restore_test', 'top_statements')
 DATABASE_CHECKS = ('table_bloat', 'index_bloat', 'unused_indexes', 'invalid_indexes', 'duplicate_indexes',
                    'dead_tuples')
 CHECKS = SERVER_CHECKS + DATABASE_CHECKS
@@ -252,6 +254,32 @@ def eval_restore_test(raw, t, now):
                    'last restore test passed %s days ago' % age, [item])
 
 
+def eval_wal_archiving(raw, t):
+    """pg_stat_archiver: failing now (last_failed newer than last_archived) is critical; the
+    age of the oldest segment waiting to be archived is graded against the RPO thresholds."""
+    thr = _pair(t, 'archive_lag_%_seconds')
+    item = dict(raw)
+    if raw.get('archive_mode') == 'off':
+        return _result('wal_archiving', OK, 0, 'seconds', thr, 'archive_mode is off: no WAL archiving to watch', [item])
+    if raw.get('in_recovery') and raw.get('archive_mode') != 'always':
+        return _result('wal_archiving', OK, 0, 'seconds', thr, 'standby: the primary archives the WAL', [item])
+    pending = raw.get('ready_count') or 0
+    since = raw.get('last_archived_time') or raw.get('archiving_since')
+    lag = round(max(raw['now'] - since, 0.0), 3) if pending and since else 0.0
+    item.update(lag_seconds=lag)
+    failed, archived = raw.get('last_failed_time'), raw.get('last_archived_time')
+    failing = bool(failed) and (not archived or failed > archived)
+    status = grade(lag, thr['warning'], thr['critical'])
+    msg = '%d WAL segment(s) waiting to be archived, the oldest for %s seconds' % (pending, lag) if pending \
+        else 'every completed WAL segment is archived'
+    if failing:
+        status = CRITICAL
+        msg = 'archive_command is failing (%d failures since %s; last failed %s, last archived %s); %s' % (
+            raw.get('failed_count') or 0, raw.get('stats_reset') or 'the last statistics reset',
+            raw.get('last_failed_wal'), raw.get('last_archived_wal'), msg)
+    return _result('wal_archiving', status, lag, 'seconds', thr, msg, [item])
+
+
 def eval_top_statements(raw, t):
     return _result('top_statements', OK, len(raw['items']), 'statements', None,
                    'top statements by total execution time', raw['items'])
@@ -311,6 +339,8 @@ def evaluate(name, raw, t, now):
         return eval_count(name, raw, 'sets of duplicate indexes')
     if name == 'dead_tuples':
         return eval_dead_tuples(raw, t)
+    if name == 'wal_archiving':
+        return eval_wal_archiving(raw, t)
     if name == 'backup_age':
         return eval_backup_age(raw, t, now)
     if name == 'restore_test':

@@ -122,3 +122,29 @@ def test_module_documents_every_threshold_with_its_default():
     assert dict((k, v['default']) for k, v in doc.items()) == hc.DEFAULT_THRESHOLDS
     assert doc.keys() == health_info.ARGUMENT_SPEC['thresholds']['options'].keys()
     assert yaml.safe_load(health_info.DOCUMENTATION)['options']['checks']['choices'] == list(hc.CHECKS)
+
+
+ARCHIVER = dict(archive_mode='on', in_recovery=False, archived_count=10, last_archived_wal='00000001000000000000000A',
+                last_archived_time=NOW - 30, failed_count=0, last_failed_wal=None, last_failed_time=None,
+                stats_reset='2027-01-01T00:00:00+00:00', now=NOW, archiving_since=NOW - 86400, ready_count=0)
+
+
+@pytest.mark.parametrize('change,status,value', [
+    (dict(), 'ok', 0),
+    (dict(archive_mode='off', ready_count=5, last_archived_time=None), 'ok', 0),
+    (dict(in_recovery=True, ready_count=3), 'ok', 0),
+    # a failure that was retried with success: archived after the failure
+    (dict(failed_count=2, last_failed_time=NOW - 60, last_failed_wal='000000010000000000000009'), 'ok', 0),
+    # failing now: the last failure is newer than the last archived segment
+    (dict(failed_count=3, last_failed_time=NOW - 5, last_failed_wal='00000001000000000000000B', ready_count=1),
+     'critical', 30),
+    (dict(failed_count=1, last_archived_time=None, last_failed_time=NOW - 5, ready_count=1), 'critical', 86400),
+    # nothing failed yet, but segments wait longer than the RPO (archive_command hangs, empty command)
+    (dict(ready_count=4, last_archived_time=NOW - 400), 'warning', 400),
+    (dict(ready_count=40, last_archived_time=NOW - 1000), 'critical', 1000),
+])
+def test_wal_archiving(change, status, value):
+    res = hc.evaluate('wal_archiving', dict(ARCHIVER, **change), T, NOW)
+    assert (res['status'], res['value']) == (status, value), res['message']
+    if status == 'critical' and change.get('failed_count'):
+        assert res['message'].startswith('archive_command is failing')
