@@ -12,7 +12,7 @@ HANDLER = 'RUNNING HANDLER [pgwarden.postgresql.hardening : Restart PostgreSQL'
 
 
 def reapply(name, settings):
-    res = subprocess.run(['ansible-playbook', '--limit', 'pgw-hardening-client,' + name,
+    res = subprocess.run(['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], '--limit', 'pgw-hardening-client,' + name,
                           '-e', json.dumps(dict(hardening_settings=settings)),
                           os.path.join(SCENARIO, 'reapply.yml')],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
