@@ -45,6 +45,27 @@ def received(name, check):
             if r['path'] == '/hook/' + name and r['body']['pgwarden']['check'] == check]
 
 
+def emailed(name, check):
+    """Kinds of the alerts about `check` from host `name` in the sink's emails, one entry per email line."""
+    hook = testinfra.get_host('podman://' + HOOK)
+    text = hook.file('/srv/hook-data/smtp.jsonl').content_string
+    kinds = []
+    for mail in [json.loads(line) for line in text.splitlines() if line]:
+        for line in mail['data'].splitlines():
+            if line.startswith('[RESOLVED] %s %s:' % (name, check)):
+                kinds.append('resolved')
+            elif line.startswith('[') and (' %s %s: ' % (name, check)) in line:
+                kinds.append('firing')
+    return kinds
+
+
+def paged(name, check):
+    hook = testinfra.get_host('podman://' + HOOK)
+    text = hook.file('/srv/hook-data/requests.jsonl').content_string
+    return [r['body']['event_action'] for r in map(json.loads, filter(None, text.splitlines()))
+            if r['path'] == '/v2/enqueue' and r['body']['dedup_key'] == 'pgwarden/%s/%s' % (name, check)]
+
+
 def promtool():
     return subprocess.check_output([os.path.join(ROOT, 'scripts', 'monitoring-promtool.sh')], text=True).strip()
 
@@ -72,6 +93,7 @@ def test_weekly_index_report(host, name):
 
 def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     assert received(name, 'long_running_queries') == []
+    assert emailed(name, 'long_running_queries') == [] and paged(name, 'long_running_queries') == []
     host.check_output("systemd-run --unit=pgw-verify-longq --collect runuser -u postgres -- "
                       "psql -X -c 'SELECT pg_sleep(600) /* %s */'" % MARK)
     wait_for(host, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%%%s */' "
@@ -79,6 +101,8 @@ def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     for run in (1, 2):
         host.check_output('systemctl start pgwarden-healthcheck.service')
     assert received(name, 'long_running_queries') == ['firing'], 'after %d runs' % run
+    assert emailed(name, 'long_running_queries') == ['firing']
+    assert paged(name, 'long_running_queries') == ['trigger']
     # The maintenance cancel job (hard limit 20 s in this scenario) ends the query.
     wait_for(host, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%%%s */' "
                    "AND now() - query_start > interval '21 seconds'" % MARK)
@@ -88,6 +112,9 @@ def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     for run in (1, 2):
         host.check_output('systemctl start pgwarden-healthcheck.service')
     assert received(name, 'long_running_queries') == ['firing', 'resolved'], 'after %d runs' % run
+    assert emailed(name, 'long_running_queries') == ['firing', 'resolved']
+    assert paged(name, 'long_running_queries') == ['trigger', 'resolve']
+    assert 'molecule-routing-key' not in host.run('journalctl -u pgwarden-healthcheck --no-pager').stdout
 
 
 def test_metrics_and_rules_pass_promtool(host, name):
@@ -109,3 +136,14 @@ def test_metrics_and_rules_pass_promtool(host, name):
 def test_config_holding_the_webhook_is_not_world_readable(host, name):
     conf = host.file('/etc/pgwarden/monitoring.json')
     assert conf.user == 'root' and conf.group == 'postgres' and conf.mode == 0o640
+
+
+def test_alerts_and_rules_link_the_runbooks_installed_on_the_host(host, name):
+    rules = host.file('/etc/prometheus/rules/pgwarden.rules.yml').content_string
+    links = sorted(set(line.split('"')[1] for line in rules.splitlines() if 'runbook_url:' in line))
+    assert links and all(link.startswith('file:///usr/share/doc/pgwarden/runbooks/') for link in links), links
+    for link in links:
+        assert host.file(link[len('file://'):]).is_file, link
+    hook = testinfra.get_host('podman://' + HOOK)
+    mails = hook.file('/srv/hook-data/smtp.jsonl').content_string
+    assert 'runbook: file:///usr/share/doc/pgwarden/runbooks/slow-queries.md' in mails
