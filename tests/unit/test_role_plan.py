@@ -180,3 +180,11 @@ def test_settings_reset_and_per_database():
 def test_drop_absent_role_and_noop_for_missing():
     assert texts(plan(current(role('a')), name='a', state='absent').statements) == ['DROP ROLE "a"']
     assert plan(current(), name='a', state='absent').statements == []
+
+
+def test_membership_in_a_predefined_role_is_allowed_but_not_such_a_name():
+    p = plan(current(role('pg_monitor')), roles=[dict(name='prometheus', login=True, member_of=['pg_monitor'])])
+    assert texts(p.statements) == ['CREATE ROLE "prometheus" WITH LOGIN', 'GRANT "pg_monitor" TO "prometheus"']
+    with pytest.raises(PlanError) as err:
+        plan(current(), roles=[dict(name='pg_mine')])
+    assert err.value.option.endswith('name')
