@@ -1,6 +1,8 @@
 """The monitoring role's on-host checker, installed the way the role installs it (the
 collection's module_utils files next to the script), run against the real PostgreSQL:
 metrics that promtool accepts, the same verdicts as health_info, one alert per state change."""
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -142,10 +144,13 @@ def test_email_over_smtp_with_starttls_and_pagerduty_events(pg, checker, hook, s
     outputs += [checker(**args), checker(**args)]
     mails = smtp['messages']()
     assert [(m['tls'], m['auth_user'], m['rcpt_to']) for m in mails] == [(True, 'alerts', ['<dba@example.org>'])] * 2
-    assert 'Subject: pgwarden it-host: 1 alert(s), 0 resolved' in mails[0]['data']
-    assert '[WARNING] it-host idle_in_transaction' in mails[0]['data']
-    assert 'runbook: file:///runbooks/connection-exhaustion.md' in mails[0]['data']
-    assert 'Subject: pgwarden it-host: 0 alert(s), 1 resolved' in mails[1]['data']
+    parsed = [email.message_from_string(m['data'], policy=email.policy.default) for m in mails]
+    assert [p['Subject'] for p in parsed] == ['pgwarden it-host: 1 alert(s), 0 resolved',
+                                             'pgwarden it-host: 0 alert(s), 1 resolved']
+    body = parsed[0].get_content()
+    assert body.startswith('[WARNING] it-host idle_in_transaction: ')
+    assert body.rstrip().endswith(' - runbook: file:///runbooks/connection-exhaustion.md')
+    assert parsed[1].get_content().startswith('[RESOLVED] it-host idle_in_transaction: back to ok (was warning)')
     events = [r['body'] for r in hook['requests']() if r['path'] == '/v2/enqueue']
     assert [(e['event_action'], e['dedup_key'], e['routing_key']) for e in events] == [
         ('trigger', 'pgwarden/it-host/idle_in_transaction', 'R0utingKey'),
