@@ -145,8 +145,8 @@ def test_email_over_smtp_with_starttls_and_pagerduty_events(pg, checker, hook, s
     mails = smtp['messages']()
     assert [(m['tls'], m['auth_user'], m['rcpt_to']) for m in mails] == [(True, 'alerts', ['<dba@example.org>'])] * 2
     parsed = [email.message_from_string(m['data'], policy=email.policy.default) for m in mails]
-    assert [p['Subject'] for p in parsed] == ['pgwarden it-host: 1 alert(s), 0 resolved',
-                                             'pgwarden it-host: 0 alert(s), 1 resolved']
+    subjects = ['pgwarden it-host: 1 alert(s), 0 resolved', 'pgwarden it-host: 0 alert(s), 1 resolved']
+    assert [p['Subject'] for p in parsed] == subjects
     body = parsed[0].get_content()
     assert body.startswith('[WARNING] it-host idle_in_transaction: ')
     assert body.rstrip().endswith(' - runbook: file:///runbooks/connection-exhaustion.md')
