@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import math
+import re
 
 OK, WARNING, CRITICAL, UNKNOWN = 'ok', 'warning', 'critical', 'unknown'
 SEVERITY = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
@@ -34,21 +36,85 @@ DEFAULT_THRESHOLDS = dict(
     unused_index_min_bytes=1048576.0,
     dead_tuples_min=10000.0, dead_tuples_warning_percent=20.0, dead_tuples_critical_percent=50.0,
     backup_age_warning_hours=26.0, backup_age_critical_hours=50.0,
-    restore_test_warning_days=8.0, restore_test_critical_days=15.0,
+    # Age of the oldest WAL segment waiting for archive_command: the RPO (pgbackrest_rpo_seconds), 3 x RPO.
+    archive_lag_warning_seconds=300.0, archive_lag_critical_seconds=900.0,
+    # restore_test_*_days: derived from the restore test's schedule, see restore_test_thresholds().
 )
+
+# The restore test's default schedule (the pgbackrest role's pgbackrest_restore_test_schedule): monthly.
+RESTORE_TEST_SCHEDULE = '*-*-01 04:00:00'
+_SHORTHAND_DAYS = dict(minutely=1, hourly=1, daily=1, weekly=7, monthly=31, quarterly=92, semiannually=184,
+                       yearly=366, annually=366)
+
+
+def schedule_interval_days(spec):
+    """Longest gap in days between two runs of a systemd OnCalendar expression (an upper bound).
+
+    Understands the shorthands (daily, weekly, monthly...) and `[weekdays] [[Y-]M-D] [time]`;
+    sub-daily schedules count as one day. Anything else raises ValueError naming the option.
+    """
+    text = str(spec or '').strip().lower()
+    if text in _SHORTHAND_DAYS:
+        return _SHORTHAND_DAYS[text]
+    parts = text.split()
+    weekdays = parts.pop(0) if parts and re.match(r'^[a-z]{3}', parts[0]) else None
+    date = parts.pop(0) if parts and '-' in parts[0] else '*-*-*'
+    time_of_day = [x for x in parts if ':' in x]
+    if len(time_of_day) > 1 or len(parts) - len(time_of_day) > 1:
+        raise ValueError('restore_test_schedule: cannot read %r as a systemd OnCalendar expression' % spec)
+    fields = date.split('-')
+    if len(fields) == 2:
+        fields.insert(0, '*')
+    if len(fields) != 3 or not all(re.match(r'^[0-9*,./~]+$', f) for f in fields):
+        raise ValueError('restore_test_schedule: cannot read the date of %r (want [Y-]M-D)' % spec)
+    year, month, day = fields
+    if day == '*':
+        return 7 if weekdays else 1
+    if month == '*':
+        days = 31
+    elif '/' in month:
+        days = 31 * int(month.split('/')[1] or 1)
+    elif ',' in month:
+        days = int(math.ceil(366.0 / len(month.split(','))))
+    else:
+        days = 366
+    if '/' in year:
+        days = max(days, 366 * int(year.split('/')[1] or 1))
+    return days
+
+
+def restore_test_thresholds(schedule=RESTORE_TEST_SCHEDULE):
+    """Warning and critical age of the last passing restore test for a schedule, in days.
+
+    Warning: the next run is overdue (the interval plus an eighth of it, at least a day, for
+    a run that is late or slow); critical: two runs missed. Monthly gives 35 and 66 days,
+    weekly 8 and 15, daily 2 and 3.
+    """
+    interval = schedule_interval_days(schedule)
+    slack = max(1.0, interval / 8.0)
+    return dict(restore_test_warning_days=float(math.ceil(interval + slack)),
+                restore_test_critical_days=float(math.ceil(2 * interval + slack)))
+
+
+DEFAULT_THRESHOLDS.update(restore_test_thresholds())
 
 # Checks that run once per server, then those that run in every database.
 SERVER_CHECKS = ('connections', 'disk', 'long_running_queries', 'idle_in_transaction', 'replication_lag',
-                 'replication_slots', 'wraparound', 'backup_age', 'restore_test', 'top_statements')
+                 'replication_slots', 'wraparound', 'wal_archiving', 'backup_age', 'restore_test', 'top_statements')
 DATABASE_CHECKS = ('table_bloat', 'index_bloat', 'unused_indexes', 'invalid_indexes', 'duplicate_indexes',
                    'dead_tuples')
 CHECKS = SERVER_CHECKS + DATABASE_CHECKS
 PASSED_RESULTS = ('passed', 'pass', 'ok', 'success', 'succeeded')
 
 
-def thresholds_with_defaults(given):
-    """DEFAULT_THRESHOLDS overridden by the given values; unknown keys and bad values raise ValueError."""
+def thresholds_with_defaults(given, restore_test_schedule=None):
+    """DEFAULT_THRESHOLDS overridden by the given values; unknown keys and bad values raise ValueError.
+
+    With restore_test_schedule, the restore test thresholds not given are derived from it.
+    """
     merged = dict(DEFAULT_THRESHOLDS)
+    if restore_test_schedule:
+        merged.update(restore_test_thresholds(restore_test_schedule))
     for key, value in (given or {}).items():
         if value is None:
             continue
@@ -188,6 +254,32 @@ def eval_restore_test(raw, t, now):
                    'last restore test passed %s days ago' % age, [item])
 
 
+def eval_wal_archiving(raw, t):
+    """pg_stat_archiver: failing now (last_failed newer than last_archived) is critical; the
+    age of the oldest segment waiting to be archived is graded against the RPO thresholds."""
+    thr = _pair(t, 'archive_lag_%_seconds')
+    item = dict(raw)
+    if raw.get('archive_mode') == 'off':
+        return _result('wal_archiving', OK, 0, 'seconds', thr, 'archive_mode is off: no WAL archiving to watch', [item])
+    if raw.get('in_recovery') and raw.get('archive_mode') != 'always':
+        return _result('wal_archiving', OK, 0, 'seconds', thr, 'standby: the primary archives the WAL', [item])
+    pending = raw.get('ready_count') or 0
+    since = raw.get('last_archived_time') or raw.get('archiving_since')
+    lag = round(max(raw['now'] - since, 0.0), 3) if pending and since else 0.0
+    item.update(lag_seconds=lag)
+    failed, archived = raw.get('last_failed_time'), raw.get('last_archived_time')
+    failing = bool(failed) and (not archived or failed > archived)
+    status = grade(lag, thr['warning'], thr['critical'])
+    msg = '%d WAL segment(s) waiting to be archived, the oldest for %s seconds' % (pending, lag) if pending \
+        else 'every completed WAL segment is archived'
+    if failing:
+        status = CRITICAL
+        msg = 'archive_command is failing (%d failures since %s; last failed %s, last archived %s); %s' % (
+            raw.get('failed_count') or 0, raw.get('stats_reset') or 'the last statistics reset',
+            raw.get('last_failed_wal'), raw.get('last_archived_wal'), msg)
+    return _result('wal_archiving', status, lag, 'seconds', thr, msg, [item])
+
+
 def eval_top_statements(raw, t):
     return _result('top_statements', OK, len(raw['items']), 'statements', None,
                    'top statements by total execution time', raw['items'])
@@ -247,6 +339,8 @@ def evaluate(name, raw, t, now):
         return eval_count(name, raw, 'sets of duplicate indexes')
     if name == 'dead_tuples':
         return eval_dead_tuples(raw, t)
+    if name == 'wal_archiving':
+        return eval_wal_archiving(raw, t)
     if name == 'backup_age':
         return eval_backup_age(raw, t, now)
     if name == 'restore_test':

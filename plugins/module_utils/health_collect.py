@@ -65,6 +65,18 @@ SQL_SLOTS = """SELECT coalesce(json_agg(json_build_object('slot_name', slot_name
 SQL_WRAPAROUND = """SELECT json_agg(json_build_object('database', datname, 'age', age(datfrozenxid))
   ORDER BY age(datfrozenxid) DESC) FROM pg_database"""
 
+# pg_ls_archive_statusdir() needs pg_monitor (or superuser), like the rest of the checks.
+SQL_ARCHIVER = """SELECT json_build_object(
+  'archive_mode', current_setting('archive_mode'), 'in_recovery', pg_is_in_recovery(),
+  'archived_count', archived_count, 'last_archived_wal', last_archived_wal,
+  'last_archived_time', extract(epoch FROM last_archived_time),
+  'failed_count', failed_count, 'last_failed_wal', last_failed_wal,
+  'last_failed_time', extract(epoch FROM last_failed_time),
+  'stats_reset', stats_reset, 'now', extract(epoch FROM clock_timestamp()),
+  'archiving_since', extract(epoch FROM greatest(stats_reset, pg_postmaster_start_time())),
+  'ready_count', (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name ~ '[.]ready$'))
+  FROM pg_stat_archiver"""
+
 SQL_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
 
 SQL_HAS_EXTENSION = "SELECT count(*) > 0 FROM pg_extension WHERE extname = %s"
@@ -200,6 +212,8 @@ def collect_server(conn, name, t, options):
         return dict(items=read_json(conn, SQL_SLOTS))
     if name == 'wraparound':
         return dict(items=read_json(conn, SQL_WRAPAROUND))
+    if name == 'wal_archiving':
+        return read_json(conn, SQL_ARCHIVER)
     if name == 'backup_age':
         return pgbackrest_info(options.get('pgbackrest_command') or 'pgbackrest')
     if name == 'restore_test':
@@ -293,9 +307,10 @@ def run_checks(connect, options, now=None):
 
     options: thresholds (dict), checks (names, empty = all), databases (empty = every
     database that accepts connections), max_items, top_statements, pgbackrest_command,
-    restore_test_status_file. Returns (results, overall status, databases checked).
+    restore_test_status_file, restore_test_schedule (derives the restore test thresholds
+    that `thresholds` does not give). Returns (results, overall status, databases checked).
     """
-    t = hc.thresholds_with_defaults(options.get('thresholds'))
+    t = hc.thresholds_with_defaults(options.get('thresholds'), options.get('restore_test_schedule'))
     wanted = options.get('checks') or hc.CHECKS
     unknown = [c for c in wanted if c not in hc.CHECKS]
     if unknown:

@@ -66,7 +66,8 @@ ROLE_OPTIONS = dict(
 PER_ROLE_ONLY = [k for k in ROLE_OPTIONS if k not in ('update_password',)]
 
 
-def validate_name(name, option='name'):
+def validate_name(name, option='name', predefined=False):
+    """The name, or PlanError; predefined=True admits the pg_ roles (pg_monitor...) as groups to join."""
     if not isinstance(name, string_types) or name == '':
         raise PlanError(option, 'a role name must be a non-empty string')
     size = len(name.encode('utf-8'))
@@ -77,7 +78,7 @@ def validate_name(name, option='name'):
         raise PlanError(option, 'role name %r contains a NUL byte' % name)
     if name.lower() in RESERVED_NAMES:
         raise PlanError(option, 'role name %r is reserved' % name)
-    if name.startswith('pg_'):
+    if name.startswith('pg_') and not predefined:
         raise PlanError(option, 'role name %r: names starting with pg_ are reserved for predefined roles' % name)
     return name
 
@@ -139,7 +140,7 @@ def _members(opt, entries, own_name, version):
         unknown = set(entry) - set(MEMBER_OPTIONS)
         if unknown:
             raise PlanError(opt, 'unknown keys %s in the entry for %r' % (', '.join(sorted(unknown)), entry['name']))
-        group = validate_name(entry['name'], opt)
+        group = validate_name(entry['name'], opt, predefined=True)
         if group == own_name:
             raise PlanError(opt, 'role %r cannot be a member of itself' % own_name)
         opts = dict(admin=bool(entry.get('admin', False)), inherit=entry.get('inherit'), set=entry.get('set'))

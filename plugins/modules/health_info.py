@@ -17,8 +17,11 @@ description:
   - Server checks - connections as a percentage of C(max_connections) with the reserved slots
     considered, disk usage of the data and WAL directories, long-running queries, sessions idle in
     transaction, replication lag per replica (bytes and seconds), replication slots retaining WAL,
-    transaction ID wraparound age, age of the newest successful pgBackRest backup and of the last
-    passing restore test, C(pg_stat_statements) top statements when the extension is installed.
+    transaction ID wraparound age, WAL archiving from C(pg_stat_archiver) (V(critical) while
+    C(archive_command) fails, that is the last failure is newer than the last archived segment;
+    the age of the oldest segment waiting to be archived graded against the RPO), age of the newest
+    successful pgBackRest backup and of the last passing restore test, C(pg_stat_statements) top
+    statements when the extension is installed.
   - Checks in every database - table and index bloat (estimated from the planner statistics, or
     measured with C(pgstattuple) when that extension is installed in the database), unused, invalid
     and duplicate indexes, dead tuples with the last (auto)vacuum and (auto)analyze per table.
@@ -40,6 +43,7 @@ options:
       - replication_lag
       - replication_slots
       - wraparound
+      - wal_archiving
       - backup_age
       - restore_test
       - top_statements
@@ -200,14 +204,27 @@ options:
         description: Critical level of the age of the newest successful pgBackRest backup, in hours.
         type: float
         default: 50.0
+      archive_lag_warning_seconds:
+        description:
+          - Warning level of the age of the oldest WAL segment waiting to be archived, in seconds (the RPO).
+          - A failing C(archive_command) is critical whatever the age.
+        type: float
+        default: 300.0
+      archive_lag_critical_seconds:
+        description: Critical level of the age of the oldest WAL segment waiting to be archived, in seconds.
+        type: float
+        default: 900.0
       restore_test_warning_days:
-        description: Warning level of the age of the last passing restore test, in days.
+        description:
+          - Warning level of the age of the last passing restore test, in days.
+          - The default fits the monthly restore test (31 days plus slack); the monitoring role derives
+            both levels from the restore test's schedule.
         type: float
-        default: 8.0
+        default: 35.0
       restore_test_critical_days:
-        description: Critical level of the age of the last passing restore test, in days.
+        description: Critical level of the age of the last passing restore test, in days (two monthly runs missed).
         type: float
-        default: 15.0
+        default: 66.0
 extends_documentation_fragment:
   - pgwarden.postgresql.connection
 attributes:

@@ -45,7 +45,7 @@ def test_all_checks_report_and_change_nothing(pg, health):
     assert res['changed'] is False
     assert set(res['checks']) == {
         'connections', 'disk', 'long_running_queries', 'idle_in_transaction', 'replication_lag',
-        'replication_slots', 'wraparound', 'backup_age', 'restore_test', 'top_statements', 'table_bloat',
+        'replication_slots', 'wraparound', 'wal_archiving', 'backup_age', 'restore_test', 'top_statements', 'table_bloat',
         'index_bloat', 'unused_indexes', 'invalid_indexes', 'duplicate_indexes', 'dead_tuples'}
     for name, check in res['checks'].items():
         assert check['status'] in ('ok', 'warning', 'critical', 'unknown'), name
@@ -199,10 +199,14 @@ def test_restore_test_and_backup_status(health, tmp_path):
     iso = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(now - 3600))
     status.write_text(json.dumps(dict(result='passed', duration_seconds=42, finished_at=iso)))
     assert health(**args)['checks']['restore_test']['status'] == 'ok'
+    # Monthly restore test: 10 days is fine, a run overdue (40 days) warns.
     old = time.strftime('%Y-%m-%dT%H:%M:%S+00:00', time.gmtime(now - 10 * 86400))
     status.write_text(json.dumps(dict(result='passed', duration_seconds=42, finished_at=old)))
+    assert health(**args)['checks']['restore_test']['status'] == 'ok'
+    old = time.strftime('%Y-%m-%dT%H:%M:%S+00:00', time.gmtime(now - 40 * 86400))
+    status.write_text(json.dumps(dict(result='passed', duration_seconds=42, finished_at=old)))
     check = health(**args)['checks']['restore_test']
-    assert check['status'] == 'warning' and 9.9 < check['value'] < 10.1
+    assert check['status'] == 'warning' and 39.9 < check['value'] < 40.1
     status.write_text(json.dumps(dict(result='failed', duration_seconds=42, finished_at=iso)))
     assert health(**args)['checks']['restore_test']['status'] == 'critical'
     status.write_text('not json')

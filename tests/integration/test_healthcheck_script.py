@@ -1,6 +1,8 @@
 """The monitoring role's on-host checker, installed the way the role installs it (the
 collection's module_utils files next to the script), run against the real PostgreSQL:
 metrics that promtool accepts, the same verdicts as health_info, one alert per state change."""
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -18,6 +20,8 @@ FILES = [os.path.join(ROOT, 'plugins', 'module_utils', 'health_checks.py'),
          os.path.join(ROOT, 'plugins', 'module_utils', 'health_collect.py'),
          os.path.join(ROOT, 'roles', 'monitoring', 'files', 'pgwarden_healthcheck.py')]
 RECEIVER = os.path.join(ROOT, 'molecule', 'maintenance', 'hook', 'receiver.py')
+sys.path.insert(0, os.path.dirname(RECEIVER))
+from smtp_sink import Sink  # noqa: E402  the scenario's SMTP sink, here on loopback with STARTTLS and AUTH
 
 
 def free_port():
@@ -91,6 +95,88 @@ def test_same_verdicts_as_health_info_and_metrics_promtool_accepts(pg, checker):
     lint = subprocess.run([promtool, 'check', 'metrics'], input=text, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, check=False)
     assert lint.returncode == 0, lint.stdout
+
+
+@pytest.fixture
+def smtp(tmp_path):
+    cert, key = str(tmp_path / 'sink.crt'), str(tmp_path / 'sink.key')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+                    '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = tmp_path / 'smtp.jsonl'
+    sink = Sink(free_port(), str(record), '127.0.0.1', cert, key, ('alerts', 'Smtp-Secret-9q')).start()
+    yield dict(port=sink.server_address[1], ca_file=cert,
+               messages=lambda: [json.loads(line) for line in record.read_text().splitlines()])
+    sink.shutdown()
+    sink.server_close()
+
+
+def idle_in_transaction(pg):
+    """An open transaction left idle for over a second; commit and close it to clear the condition."""
+    conn = pg.connect()
+    conn.autocommit = False
+    with conn.cursor() as cur:
+        cur.execute('SELECT 1')
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if pg.query("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' "
+                    "AND now() - state_change > interval '1 second'")[0][0]:
+            break
+        time.sleep(0.2)
+    return conn
+
+
+def test_email_over_smtp_with_starttls_and_pagerduty_events(pg, checker, hook, smtp, tmp_path):
+    state = tmp_path / 'state.json'
+    pd_url = hook['url'].replace('/hooks/pgwarden', '/v2/enqueue')
+    alerts = dict(state_file=str(state), email_to=['dba@example.org'], email_from='pgwarden@it-host',
+                  smtp=dict(host='127.0.0.1', port=smtp['port'], starttls=True, ca_file=smtp['ca_file'],
+                            username='alerts', password='Smtp-Secret-9q'),
+                  pagerduty=dict(routing_key='R0utingKey', url=pd_url, min_severity='warning'))
+    args = dict(thresholds=dict(idle_in_transaction_warning_seconds=1), checks=['idle_in_transaction'],
+                alerts=alerts, runbook_base_url='file:///runbooks/',
+                runbooks=dict(idle_in_transaction='connection-exhaustion'))
+    checker(**args)
+    conn = idle_in_transaction(pg)
+    outputs = [checker(**args), checker(**args)]
+    conn.commit()
+    conn.close()
+    outputs += [checker(**args), checker(**args)]
+    mails = smtp['messages']()
+    assert [(m['tls'], m['auth_user'], m['rcpt_to']) for m in mails] == [(True, 'alerts', ['<dba@example.org>'])] * 2
+    parsed = [email.message_from_string(m['data'], policy=email.policy.default) for m in mails]
+    subjects = ['pgwarden it-host: 1 alert(s), 0 resolved', 'pgwarden it-host: 0 alert(s), 1 resolved']
+    assert [p['Subject'] for p in parsed] == subjects
+    body = parsed[0].get_content()
+    assert body.startswith('[WARNING] it-host idle_in_transaction: ')
+    assert body.rstrip().endswith(' - runbook: file:///runbooks/connection-exhaustion.md')
+    assert parsed[1].get_content().startswith('[RESOLVED] it-host idle_in_transaction: back to ok (was warning)')
+    events = [r['body'] for r in hook['requests']() if r['path'] == '/v2/enqueue']
+    assert [(e['event_action'], e['dedup_key'], e['routing_key']) for e in events] == [
+        ('trigger', 'pgwarden/it-host/idle_in_transaction', 'R0utingKey'),
+        ('resolve', 'pgwarden/it-host/idle_in_transaction', 'R0utingKey')]
+    assert events[0]['payload']['severity'] == 'warning' and events[0]['payload']['source'] == 'it-host'
+    assert events[0]['links'][0]['href'] == 'file:///runbooks/connection-exhaustion.md'
+    for out in outputs:
+        assert 'Smtp-Secret-9q' not in out.stdout + out.stderr
+    assert 'Smtp-Secret-9q' not in state.read_text()
+
+
+def test_refused_smtp_login_keeps_the_alert_for_the_next_run(pg, checker, smtp, tmp_path):
+    state = tmp_path / 'state.json'
+    alerts = dict(state_file=str(state), email_to=['dba@example.org'],
+                  smtp=dict(host='127.0.0.1', port=smtp['port'], ca_file=smtp['ca_file'], username='alerts',
+                            password='wrong'))
+    args = dict(thresholds=dict(idle_in_transaction_warning_seconds=1), checks=['idle_in_transaction'], alerts=alerts)
+    conn = idle_in_transaction(pg)
+    try:
+        out = checker(**args)
+    finally:
+        conn.commit()
+        conn.close()
+    assert 'email through 127.0.0.1 failed' in out.stderr and 'wrong' not in out.stderr
+    assert smtp['messages']() == []
+    assert json.loads(state.read_text())['status'] == {'idle_in_transaction': 'ok'}  # fires again next run
 
 
 def test_one_alert_per_state_change_and_a_resolved_message(pg, checker, hook):

@@ -143,3 +143,10 @@ def test_batch_of_1000_constant_statements(pg, role):
         counts[n] = pg.statements_since(offset)
     assert pg.query("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'it_user%%'") == [(1000,)]
     assert len(counts[10]) == len(counts[1000]) == 3, counts[1000]
+
+
+def test_membership_in_a_predefined_role(pg, role):
+    first = role(name='it_exporter', login=True, member_of=['pg_monitor'])
+    assert first['changed'] and 'GRANT "pg_monitor" TO "it_exporter"' in first['queries']
+    assert pg.query("SELECT pg_has_role('it_exporter', 'pg_monitor', 'MEMBER')") == [(True,)]
+    assert role(name='it_exporter', login=True, member_of=['pg_monitor'])['changed'] is False

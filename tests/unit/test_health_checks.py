@@ -78,7 +78,9 @@ def test_backup_age_from_pgbackrest_info_json():
 
 @pytest.mark.parametrize('doc,status', [
     (dict(result='passed', duration_seconds=30, finished_at='2027-01-15T08:00:00Z'), 'ok'),
-    (dict(result='passed', duration_seconds=30, finished_at=NOW - 9 * 86400), 'warning'),
+    (dict(result='passed', duration_seconds=30, finished_at=NOW - 9 * 86400), 'ok'),
+    (dict(result='passed', duration_seconds=30, finished_at=NOW - 36 * 86400), 'warning'),
+    (dict(result='passed', duration_seconds=30, finished_at=NOW - 67 * 86400), 'critical'),
     (dict(result='failed', duration_seconds=30, finished_at=NOW), 'critical'),
     (dict(result='passed'), 'unknown'),
 ])
@@ -86,8 +88,63 @@ def test_restore_test_status(doc, status):
     assert hc.evaluate('restore_test', dict(status=doc, path='/x'), T, NOW)['status'] == status
 
 
+def test_a_healthy_monthly_restore_test_never_alerts():
+    # The default schedule runs on the 1st: just before the next run (31 days and a slow
+    # hour after a 31-day month's run) the last one is still ok, one missed run warns.
+    assert hc.schedule_interval_days(hc.RESTORE_TEST_SCHEDULE) == 31
+    doc = dict(result='passed', duration_seconds=30, finished_at=NOW - 31 * 86400 - 3600)
+    assert hc.evaluate('restore_test', dict(status=doc, path='/x'), T, NOW)['status'] == 'ok'
+    missed = dict(doc, finished_at=NOW - 62 * 86400)
+    assert hc.evaluate('restore_test', dict(status=missed, path='/x'), T, NOW)['status'] == 'warning'
+
+
+@pytest.mark.parametrize('schedule,days,warning,critical', [
+    ('*-*-01 04:00:00', 31, 35, 66), ('monthly', 31, 35, 66), ('weekly', 7, 8, 15),
+    ('Sun *-*-* 03:00:00', 7, 8, 15), ('*-*-* 02:30', 1, 2, 3), ('*-01,04,07,10-01 04:00 UTC', 92, 104, 196),
+    ('*-*/3-01 04:00', 93, 105, 198), ('yearly', 366, 412, 778)])
+def test_restore_test_thresholds_follow_the_schedule(schedule, days, warning, critical):
+    assert hc.schedule_interval_days(schedule) == days
+    assert hc.restore_test_thresholds(schedule) == dict(restore_test_warning_days=warning,
+                                                        restore_test_critical_days=critical)
+
+
+def test_schedule_given_overrides_defaults_but_not_explicit_thresholds():
+    t = hc.thresholds_with_defaults({}, 'weekly')
+    assert (t['restore_test_warning_days'], t['restore_test_critical_days']) == (8, 15)
+    t = hc.thresholds_with_defaults({'restore_test_warning_days': 10}, 'weekly')
+    assert (t['restore_test_warning_days'], t['restore_test_critical_days']) == (10, 15)
+    with pytest.raises(ValueError, match=r'^restore_test_schedule: '):
+        hc.thresholds_with_defaults({}, 'every full moon')
+
+
 def test_module_documents_every_threshold_with_its_default():
     doc = yaml.safe_load(health_info.DOCUMENTATION)['options']['thresholds']['suboptions']
     assert dict((k, v['default']) for k, v in doc.items()) == hc.DEFAULT_THRESHOLDS
     assert doc.keys() == health_info.ARGUMENT_SPEC['thresholds']['options'].keys()
     assert yaml.safe_load(health_info.DOCUMENTATION)['options']['checks']['choices'] == list(hc.CHECKS)
+
+
+ARCHIVER = dict(archive_mode='on', in_recovery=False, archived_count=10, last_archived_wal='00000001000000000000000A',
+                last_archived_time=NOW - 30, failed_count=0, last_failed_wal=None, last_failed_time=None,
+                stats_reset='2027-01-01T00:00:00+00:00', now=NOW, archiving_since=NOW - 86400, ready_count=0)
+
+
+@pytest.mark.parametrize('change,status,value', [
+    (dict(), 'ok', 0),
+    (dict(archive_mode='off', ready_count=5, last_archived_time=None), 'ok', 0),
+    (dict(in_recovery=True, ready_count=3), 'ok', 0),
+    # a failure that was retried with success: archived after the failure
+    (dict(failed_count=2, last_failed_time=NOW - 60, last_failed_wal='000000010000000000000009'), 'ok', 0),
+    # failing now: the last failure is newer than the last archived segment
+    (dict(failed_count=3, last_failed_time=NOW - 5, last_failed_wal='00000001000000000000000B', ready_count=1),
+     'critical', 30),
+    (dict(failed_count=1, last_archived_time=None, last_failed_time=NOW - 5, ready_count=1), 'critical', 86400),
+    # nothing failed yet, but segments wait longer than the RPO (archive_command hangs, empty command)
+    (dict(ready_count=4, last_archived_time=NOW - 400), 'warning', 400),
+    (dict(ready_count=40, last_archived_time=NOW - 1000), 'critical', 1000),
+])
+def test_wal_archiving(change, status, value):
+    res = hc.evaluate('wal_archiving', dict(ARCHIVER, **change), T, NOW)
+    assert (res['status'], res['value']) == (status, value), res['message']
+    if status == 'critical' and change.get('failed_count'):
+        assert res['message'].startswith('archive_command is failing')

@@ -86,8 +86,27 @@ def test_webhook_payload_is_slack_compatible_and_email_is_one_message():
     assert payload['text'].startswith('[RESOLVED] db1 x: back to ok (was critical)')
     assert payload['pgwarden']['kind'] == 'resolved'
     mail = c.email_message(alerts, 'db1', 'pg@db1', ['ops@example.org', 'dba@example.org'])
-    assert 'To: ops@example.org, dba@example.org\nSubject: pgwarden db1: 1 alert(s), 1 resolved\n' in mail
-    assert '[CRITICAL] db1 y: m' in mail
+    assert (mail['To'], mail['Subject']) == ('ops@example.org, dba@example.org', 'pgwarden db1: 1 alert(s), 1 resolved')
+    assert '[CRITICAL] db1 y: m' in mail.get_content() and mail['Message-ID']
+
+
+def test_pagerduty_trigger_and_resolve_share_a_dedup_key():
+    c = load_checker()
+    fire = c.transitions({}, {'x': res('critical')})[0][0]
+    fire['runbook'] = 'file:///usr/share/doc/pgwarden/runbooks/disk-full.md'
+    event = c.pagerduty_event(fire, 'db1', 'KEY')
+    assert (event['event_action'], event['dedup_key'], event['routing_key']) == ('trigger', 'pgwarden/db1/x', 'KEY')
+    assert event['payload']['severity'] == 'critical' and event['payload']['source'] == 'db1'
+    assert event['payload']['summary'].startswith('[CRITICAL] db1 x: m') and event['links'][0]['href'].endswith('.md')
+    resolve = c.pagerduty_event(c.transitions({'x': 'critical'}, {'x': res('ok')})[0][0], 'db1', 'KEY')
+    assert resolve == dict(routing_key='KEY', event_action='resolve', dedup_key='pgwarden/db1/x')
+    # warnings page only when asked; dropping below the level resolves the incident
+    warn = c.transitions({}, {'x': res('warning')})[0][0]
+    assert c.pagerduty_event(warn, 'db1', 'KEY') is None
+    assert c.pagerduty_event(warn, 'db1', 'KEY', 'warning')['event_action'] == 'trigger'
+    down = c.transitions({'x': 'critical'}, {'x': res('warning')})[0][0]
+    assert c.pagerduty_event(down, 'db1', 'KEY')['event_action'] == 'resolve'
+    assert c.pagerduty_event(c.transitions({'x': 'warning'}, {'x': res('ok')})[0][0], 'db1', 'KEY') is None
 
 
 def test_metrics_text_escapes_labels_and_skips_unknown_values():

@@ -216,3 +216,11 @@ def test_dict_setting_values_refused(value):
     with pytest.raises(PlanError) as e:
         plan(current(role('app')), roles=[dict(name='app', settings={'work_mem': value})])
     assert e.value.option == 'roles[0].settings'
+
+
+def test_membership_in_a_predefined_role_is_allowed_but_not_such_a_name():
+    p = plan(current(role('pg_monitor')), roles=[dict(name='prometheus', login=True, member_of=['pg_monitor'])])
+    assert texts(p.statements) == ['CREATE ROLE "prometheus" WITH LOGIN', 'GRANT "pg_monitor" TO "prometheus"']
+    with pytest.raises(PlanError) as err:
+        plan(current(), roles=[dict(name='pg_mine')])
+    assert err.value.option.endswith('name')

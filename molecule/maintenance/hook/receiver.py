@@ -1,5 +1,7 @@
 """A test webhook receiver: answers 200 to every POST and appends it as one JSON line
-{"time", "path", "body"} to a file. Usage: receiver.py PORT FILE [BIND]"""
+{"time", "path", "body"} to a file; it also stands for PagerDuty's Events API (202 with a
+JSON status on /v2/enqueue). With SMTP_PORT and SMTP_FILE it runs smtp_sink.py alongside.
+Usage: receiver.py PORT FILE [BIND [SMTP_PORT SMTP_FILE]]"""
 import json
 import os
 import sys
@@ -16,6 +18,13 @@ class Handler(BaseHTTPRequestHandler):
             body = raw.decode('utf-8', 'replace')
         with open(self.server.record, 'a') as f:
             f.write(json.dumps(dict(time=time.time(), path=self.path, body=body)) + '\n')
+        if self.path.startswith('/v2/enqueue'):  # PagerDuty Events API v2
+            self.send_response(202)
+            self.send_header('Content-Type', 'application/json')
+            self.end_headers()
+            self.wfile.write(json.dumps(dict(status='success', message='Event processed',
+                                             dedup_key=(body or {}).get('dedup_key'))).encode('utf-8'))
+            return
         self.send_response(200)
         self.send_header('Content-Type', 'text/plain')
         self.end_headers()
@@ -35,4 +44,8 @@ if __name__ == '__main__':
     server.record = sys.argv[2]
     os.makedirs(os.path.dirname(os.path.abspath(server.record)), exist_ok=True)
     open(server.record, 'a').close()
+    if len(sys.argv) > 5:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from smtp_sink import Sink
+        Sink(sys.argv[4], sys.argv[5], sys.argv[3]).start()
     server.serve_forever()

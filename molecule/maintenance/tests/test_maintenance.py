@@ -1,6 +1,8 @@
 """Verify from outside: the vacuum job moved last_vacuum/last_analyze, the receiver got exactly
 one alert and one resolved message for a long query, promtool accepts the metrics and rules."""
 
+import email
+import email.policy
 import json
 import os
 import subprocess
@@ -45,6 +47,33 @@ def received(name, check):
             if r['path'] == '/hook/' + name and r['body']['pgwarden']['check'] == check]
 
 
+def mail_bodies():
+    """The decoded text of every email the sink received."""
+    hook = testinfra.get_host('podman://' + HOOK)
+    text = hook.file('/srv/hook-data/smtp.jsonl').content_string
+    return [email.message_from_string(json.loads(line)['data'], policy=email.policy.default).get_content()
+            for line in text.splitlines() if line]
+
+
+def emailed(name, check):
+    """Kinds of the alerts about `check` from host `name` in the sink's emails, one entry per email line."""
+    kinds = []
+    for body in mail_bodies():
+        for line in body.splitlines():
+            if line.startswith('[RESOLVED] %s %s:' % (name, check)):
+                kinds.append('resolved')
+            elif line.startswith('[') and (' %s %s: ' % (name, check)) in line:
+                kinds.append('firing')
+    return kinds
+
+
+def paged(name, check):
+    hook = testinfra.get_host('podman://' + HOOK)
+    text = hook.file('/srv/hook-data/requests.jsonl').content_string
+    return [r['body']['event_action'] for r in map(json.loads, filter(None, text.splitlines()))
+            if r['path'] == '/v2/enqueue' and r['body']['dedup_key'] == 'pgwarden/%s/%s' % (name, check)]
+
+
 def promtool():
     return subprocess.check_output([os.path.join(ROOT, 'scripts', 'monitoring-promtool.sh')], text=True).strip()
 
@@ -72,6 +101,7 @@ def test_weekly_index_report(host, name):
 
 def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     assert received(name, 'long_running_queries') == []
+    assert emailed(name, 'long_running_queries') == [] and paged(name, 'long_running_queries') == []
     host.check_output("systemd-run --unit=pgw-verify-longq --collect runuser -u postgres -- "
                       "psql -X -c 'SELECT pg_sleep(600) /* %s */'" % MARK)
     wait_for(host, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%%%s */' "
@@ -79,6 +109,8 @@ def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     for run in (1, 2):
         host.check_output('systemctl start pgwarden-healthcheck.service')
     assert received(name, 'long_running_queries') == ['firing'], 'after %d runs' % run
+    assert emailed(name, 'long_running_queries') == ['firing']
+    assert paged(name, 'long_running_queries') == ['trigger']
     # The maintenance cancel job (hard limit 20 s in this scenario) ends the query.
     wait_for(host, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%%%s */' "
                    "AND now() - query_start > interval '21 seconds'" % MARK)
@@ -88,6 +120,9 @@ def test_one_alert_then_one_resolved_for_a_long_query(host, name):
     for run in (1, 2):
         host.check_output('systemctl start pgwarden-healthcheck.service')
     assert received(name, 'long_running_queries') == ['firing', 'resolved'], 'after %d runs' % run
+    assert emailed(name, 'long_running_queries') == ['firing', 'resolved']
+    assert paged(name, 'long_running_queries') == ['trigger', 'resolve']
+    assert 'molecule-routing-key' not in host.run('journalctl -u pgwarden-healthcheck --no-pager').stdout
 
 
 def test_metrics_and_rules_pass_promtool(host, name):
@@ -109,3 +144,12 @@ def test_metrics_and_rules_pass_promtool(host, name):
 def test_config_holding_the_webhook_is_not_world_readable(host, name):
     conf = host.file('/etc/pgwarden/monitoring.json')
     assert conf.user == 'root' and conf.group == 'postgres' and conf.mode == 0o640
+
+
+def test_alerts_and_rules_link_the_runbooks_installed_on_the_host(host, name):
+    rules = host.file('/etc/prometheus/rules/pgwarden.rules.yml').content_string
+    links = sorted(set(line.split('"')[1] for line in rules.splitlines() if 'runbook_url:' in line))
+    assert links and all(link.startswith('file:///usr/share/doc/pgwarden/runbooks/') for link in links), links
+    for link in links:
+        assert host.file(link[len('file://'):]).is_file, link
+    assert any('runbook: file:///usr/share/doc/pgwarden/runbooks/slow-queries.md' in body for body in mail_bodies())

@@ -6,8 +6,8 @@
 The checks themselves are not here: health_checks.py and health_collect.py are the
 collection's module_utils files, installed next to this script by the monitoring role.
 This script only wires them to outputs: Prometheus textfile metrics, alerts on state
-change (Slack-compatible webhook, email through the local MTA) with a resolved message,
-and a text or JSON report (used by the maintenance role's weekly index/bloat report).
+change (Slack-compatible webhook, email over SMTP, PagerDuty Events API v2) with a resolved
+message, and a text or JSON report (used by the maintenance role's weekly index/bloat report).
 
 Usage: pgwarden-healthcheck [--config FILE] [--checks a,b] [--format none|text|json] [--no-alerts]
 """
@@ -17,11 +17,14 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
+import smtplib
 import socket
-import subprocess
+import ssl
 import sys
 import tempfile
 import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 try:
     from urllib.request import Request, urlopen
@@ -139,10 +142,12 @@ def transitions(previous, results, on_unknown=False):
 def alert_text(alert, host):
     r = alert['result']
     if alert['kind'] == 'resolved':
-        return '[RESOLVED] %s %s: back to ok (was %s) - %s' % (host, alert['check'], alert['previous'], r['message'])
-    return '[%s] %s %s: %s (value %s %s, threshold %s)' % (
-        alert['status'].upper(), host, alert['check'], r['message'], r['value'], r['unit'] or '',
-        json.dumps(r['threshold'], sort_keys=True))
+        text = '[RESOLVED] %s %s: back to ok (was %s) - %s' % (host, alert['check'], alert['previous'], r['message'])
+    else:
+        text = '[%s] %s %s: %s (value %s %s, threshold %s)' % (
+            alert['status'].upper(), host, alert['check'], r['message'], r['value'], r['unit'] or '',
+            json.dumps(r['threshold'], sort_keys=True))
+    return text + (' - runbook: %s' % alert['runbook'] if alert.get('runbook') else '')
 
 
 def webhook_payload(alert, host):
@@ -150,11 +155,11 @@ def webhook_payload(alert, host):
     r = alert['result']
     return dict(text=alert_text(alert, host), username='pgwarden',
                 pgwarden=dict(host=host, check=alert['check'], kind=alert['kind'], status=alert['status'],
-                              previous=alert['previous'], value=r['value'], unit=r['unit'],
+                              previous=alert['previous'], value=r['value'], unit=r['unit'], runbook=alert.get('runbook'),
                               threshold=r['threshold'], message=r['message'], items=r['items'][:5]))
 
 
-def send_webhook(url, payload, timeout=10):
+def post_json(url, payload, timeout=10):
     req = Request(url, data=json.dumps(payload, default=str).encode('utf-8'),
                   headers={'Content-Type': 'application/json'})
     resp = urlopen(req, timeout=timeout)
@@ -162,38 +167,89 @@ def send_webhook(url, payload, timeout=10):
     return resp.status if hasattr(resp, 'status') else resp.getcode()
 
 
+def pagerduty_event(alert, host, routing_key, min_severity='critical'):
+    """Events API v2 body for an alert, or None when PagerDuty is not concerned.
+
+    An incident is open while the status is at least min_severity: trigger when it opens or
+    changes, resolve when it closes; the dedup_key (host and check) ties them together.
+    """
+    def is_open(status):
+        return status in ALERTING and SEVERITY[status] >= SEVERITY[min_severity]
+    was, now = is_open(alert['previous']), is_open(alert['status'])
+    key = 'pgwarden/%s/%s' % (host, alert['check'])
+    if now:
+        r = alert['result']
+        payload = {'summary': alert_text(alert, host)[:1024], 'source': host, 'severity': alert['status'],
+                   'component': 'postgresql', 'group': 'pgwarden', 'class': alert['check'],
+                   'custom_details': dict(value=r['value'], unit=r['unit'], threshold=r['threshold'],
+                                          message=r['message'], items=r['items'][:5])}
+        event = dict(routing_key=routing_key, event_action='trigger', dedup_key=key, client='pgwarden',
+                     payload=payload)
+        if alert.get('runbook'):
+            event['links'] = [dict(href=alert['runbook'], text='pgwarden runbook')]
+        return event
+    if was:
+        return dict(routing_key=routing_key, event_action='resolve', dedup_key=key)
+    return None
+
+
 def email_message(alerts, host, sender, recipients):
     firing = sum(1 for a in alerts if a['kind'] == 'firing')
-    subject = 'pgwarden %s: %d alert(s), %d resolved' % (host, firing, len(alerts) - firing)
-    body = '\n'.join(alert_text(a, host) for a in alerts)
-    return 'From: %s\nTo: %s\nSubject: %s\nContent-Type: text/plain; charset=utf-8\n\n%s\n' % (
-        sender, ', '.join(recipients), subject, body)
+    msg = EmailMessage()
+    msg['From'] = sender
+    msg['To'] = ', '.join(recipients)
+    msg['Subject'] = 'pgwarden %s: %d alert(s), %d resolved' % (host, firing, len(alerts) - firing)
+    msg['Date'] = formatdate(localtime=True)
+    msg['Message-ID'] = make_msgid('pgwarden')
+    msg.set_content('\n'.join(alert_text(a, host) for a in alerts) + '\n')
+    return msg
 
 
-def send_email(message, sendmail='/usr/sbin/sendmail'):
-    subprocess.run([sendmail, '-t', '-oi'], input=message.encode('utf-8'), check=True, timeout=60)
+def send_email(msg, smtp):
+    """Submit over SMTP: STARTTLS (certificate verified) unless turned off, then login if given."""
+    with smtplib.SMTP(smtp['host'], int(smtp.get('port') or 587), timeout=int(smtp.get('timeout') or 30)) as s:
+        s.ehlo()
+        if smtp.get('starttls', True):
+            s.starttls(context=ssl.create_default_context(cafile=smtp.get('ca_file') or None))
+            s.ehlo()
+        if smtp.get('username'):
+            s.login(smtp['username'], smtp.get('password') or '')
+        s.send_message(msg)
+
+
+def runbook_url(cfg, check):
+    """The runbook of a check under runbook_base_url (the role copies the collection's runbooks to the host)."""
+    name = (cfg.get('runbooks') or {}).get(check)
+    base = (cfg.get('runbook_base_url') or '').rstrip('/')
+    return '%s/%s.md' % (base, name) if base and name else None
 
 
 def deliver(alerts, cfg, host):
     """Send alerts through every configured channel; the alerts that reached all channels."""
     a = cfg.get('alerts') or {}
+    pd = a.get('pagerduty') or {}
     delivered = []
     for alert in alerts:
+        alert['runbook'] = runbook_url(cfg, alert['check'])
         ok = True
-        if a.get('webhook_url'):
-            try:
-                send_webhook(a['webhook_url'], webhook_payload(alert, host))
-            except Exception as e:  # keep the state: the alert is retried on the next run
-                print('pgwarden-healthcheck: webhook failed for %s: %s' % (alert['check'], e), file=sys.stderr)
-                ok = False
+        try:
+            if a.get('webhook_url'):
+                post_json(a['webhook_url'], webhook_payload(alert, host))
+            event = pagerduty_event(alert, host, pd['routing_key'], pd.get('min_severity') or 'critical') \
+                if pd.get('routing_key') else None
+            if event:
+                post_json(pd.get('url') or 'https://events.pagerduty.com/v2/enqueue', event)
+        except Exception as e:  # keep the state: the alert is retried on the next run
+            print('pgwarden-healthcheck: alert for %s not delivered: %s' % (alert['check'], e), file=sys.stderr)
+            ok = False
         if ok:
             delivered.append(alert)
+    smtp = a.get('smtp') or {}
     if a.get('email_to') and delivered:
         try:
-            send_email(email_message(delivered, host, a.get('email_from') or 'postgres@' + host, a['email_to']),
-                       a.get('sendmail') or '/usr/sbin/sendmail')
-        except (OSError, subprocess.SubprocessError) as e:
-            print('pgwarden-healthcheck: email failed: %s' % e, file=sys.stderr)
+            send_email(email_message(delivered, host, a.get('email_from') or 'postgres@' + host, a['email_to']), smtp)
+        except (OSError, smtplib.SMTPException) as e:
+            print('pgwarden-healthcheck: email through %s failed: %s' % (smtp.get('host'), e), file=sys.stderr)
             return []
     return delivered
 
