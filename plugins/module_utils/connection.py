@@ -92,14 +92,21 @@ def connect_params(params):
     return kw
 
 
-def connect(module, dbname=None):
-    """Open a connection (no autocommit) or fail the module with a clear message."""
+def connect(module, dbname=None, session_lock_timeout=True):
+    """Open a connection (no autocommit) or fail the module with a clear message.
+
+    session_lock_timeout=False validates the lock_timeout option but leaves the session with
+    the server's own value: the setting module takes no table lock (ALTER SYSTEM), and it must
+    see the server's lock_timeout as the server runs it, not as this session overrides it.
+    """
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
     try:
         kw = connect_params(module.params)
     except ValueError as e:
         module.fail_json(msg=str(e), option='lock_timeout')
+    if not session_lock_timeout:
+        kw.pop('options', None)
     if dbname:
         kw['dbname'] = dbname
     if kw.get('options') and os.environ.get('PGOPTIONS'):

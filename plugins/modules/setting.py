@@ -32,6 +32,9 @@ description:
     with C(pg_reload_conf()). Parameters that need a restart are reported in
     RV(restart_required) and RV(restart_parameters); the module never restarts the server.
   - Check mode and diff come from the same plan as the real run.
+  - The O(lock_timeout) option is validated but not applied to this module's session:
+    C(ALTER SYSTEM) locks no table, and the module must see the server's own
+    C(lock_timeout) when it manages that parameter.
 options:
   settings:
     description:
@@ -166,7 +169,7 @@ def _configured(conn, values):
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     desired = module.params['settings']
-    conn = connect(module)
+    conn = connect(module, session_lock_timeout=False)  # ALTER SYSTEM locks no table; see lock_timeout as the server runs it
     try:
         doc = read_one(conn, SNAPSHOT_QUERY, dict(names=[n.lower() for n in desired]))
         current = parse_snapshot(doc)
