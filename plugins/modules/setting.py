@@ -32,7 +32,7 @@ description:
     with C(pg_reload_conf()). Parameters that need a restart are reported in
     RV(restart_required) and RV(restart_parameters); the module never restarts the server.
   - Check mode and diff come from the same plan as the real run.
-  - The O(lock_timeout) option is validated but not applied to this module's session:
+  - The O(lock_timeout) option is validated but not applied to this module's session;
     C(ALTER SYSTEM) locks no table, and the module must see the server's own
     C(lock_timeout) when it manages that parameter.
 options:
