@@ -6,7 +6,12 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 SCENARIOS ?= default
-ALL_SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+KNOWN_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# Longest first, so two at a time finish close together; new scenarios run last until listed.
+SCENARIO_ORDER := hardening cluster site backup maintenance access default
+ALL_SCENARIOS ?= $(filter $(KNOWN_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCENARIO_ORDER),$(KNOWN_SCENARIOS))
+# make test runs this many scenarios at once (each on its own network); `make molecule` one.
+MOLECULE_JOBS ?= 2
 
 .PHONY: bench-roles bench-rbac help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
 
@@ -52,7 +57,7 @@ molecule: deps collection images
 
 test: deps collection
 	$(MAKE) unit integration lint sanity build
-	$(MAKE) molecule SCENARIOS="$(ALL_SCENARIOS)"
+	$(MAKE) molecule SCENARIOS="$(ALL_SCENARIOS)" PGW_MOLECULE_JOBS=$(MOLECULE_JOBS)
 
 lab: deps collection images
 	scripts/lab.sh up

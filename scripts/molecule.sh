@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run `molecule test` for each scenario given (default: default), one after the other.
+# Run `molecule test` for each scenario given (default: default): one after the other,
+# or PGW_MOLECULE_JOBS at a time.
 # Sets up what every scenario needs: podman's environment on this host, the collection
 # path (pgwarden.postgresql -> this checkout) and the host apt cache dirs the containers
 # mount at /var/cache/apt/archives. Usage: scripts/molecule.sh [SCENARIO...]
@@ -19,14 +20,45 @@ export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0
 scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
 # Every scenario reaches its hosts by container name: prove name resolution works first.
 scripts/podman-dns-check.sh
-rc=0
-for s in "${scenarios[@]}"; do
-  start=$SECONDS
-  echo "=== molecule ${MOLECULE_CMD:-test} -s $s"
+
+# PGW_MOLECULE_JOBS=N runs up to N scenarios at once (each on its own network and
+# containers); their output goes to $PGW_MOLECULE_LOGS/<scenario>.log and is printed whole
+# when the scenario ends, so the CI log reads one scenario at a time.
+jobs="${PGW_MOLECULE_JOBS:-1}"
+logs="${PGW_MOLECULE_LOGS:-$root/build/molecule-logs}"
+run_one() {  # $1 scenario; prints its own result line
+  local s="$1" start=$SECONDS
+  echo "=== molecule ${MOLECULE_CMD:-test} -s $s ($(date +%T))"
   if molecule "${MOLECULE_CMD:-test}" -s "$s"; then
     echo "=== $s: passed in $((SECONDS - start)) s"
   else
-    echo "=== $s: FAILED after $((SECONDS - start)) s"; rc=1
+    echo "=== $s: FAILED after $((SECONDS - start)) s"; return 1
   fi
+}
+rc=0
+if [ "$jobs" -le 1 ] || [ "${#scenarios[@]}" -le 1 ]; then
+  for s in "${scenarios[@]}"; do run_one "$s" || rc=1; done
+  exit "$rc"
+fi
+mkdir -p "$logs"
+declare -A pid_of=()
+finish() {  # wait for any one scenario, print its log, record its status
+  local done_pid s st=0
+  wait -n -p done_pid || st=$?
+  for s in "${!pid_of[@]}"; do
+    if [ "${pid_of[$s]}" = "$done_pid" ]; then
+      cat "$logs/$s.log"; unset "pid_of[$s]"
+      [ "$st" -eq 0 ] || rc=1
+    fi
+  done
+}
+start_all=$SECONDS
+for s in "${scenarios[@]}"; do
+  while [ "${#pid_of[@]}" -ge "$jobs" ]; do finish; done
+  echo "=== started $s ($(date +%T)); output in $logs/$s.log"
+  run_one "$s" > "$logs/$s.log" 2>&1 &
+  pid_of[$s]=$!
 done
+while [ "${#pid_of[@]}" -gt 0 ]; do finish; done
+echo "=== all scenarios (${scenarios[*]}), $jobs at a time: $((SECONDS - start_all)) s, rc=$rc"
 exit "$rc"

@@ -13,7 +13,7 @@ self-contained HTML page, inline CSS, no script).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import audit_render
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_render
 
 
 class FilterModule(object):

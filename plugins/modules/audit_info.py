@@ -190,11 +190,11 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_checks import findings, summary
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_read import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_checks import findings, summary
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_read import (
     AuditError, open_database, read_host, read_objects, read_server)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_score import checklist
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_score import checklist
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     DatabaseError, connect, connection_argument_spec)
 
 ARGUMENT_SPEC = connection_argument_spec(

@@ -204,12 +204,12 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import DatabaseError, connection_argument_spec
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import GRANT_OPTIONS, desired_grants
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_plan import plan_grants
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_read import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError, connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.converge import converge
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import GRANT_OPTIONS, desired_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_plan import plan_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_read import (
     parse_snapshot, routine_error, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(

@@ -197,16 +197,16 @@ server_errors:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import backup, file_mode, printable, read_text
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import backup, file_mode, printable, read_text
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.hba_io import (
     ACCESS_QUERY, RejectedByServer, explain, missing_privileges, same_file, write_judged)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_model import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.hba_model import (
     INCLUDE_TYPES, CONNECTION_TYPES, METHODS, hide, include_lines, lockout, mask, normalise_rules, render_file,
     render_rule, secret_values)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import SQL, PlanError, Statement
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import SQL, PlanError, Statement
 
 RULE_OPTIONS = dict(
     type=dict(type='str', required=True, choices=list(CONNECTION_TYPES + INCLUDE_TYPES)),

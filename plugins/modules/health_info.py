@@ -298,11 +298,11 @@ databases:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.health_checks import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring.health_checks import (
     CHECKS, DEFAULT_THRESHOLDS, SEVERITY)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.health_collect import run_checks
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring.health_collect import run_checks
 
 ARGUMENT_SPEC = connection_argument_spec(
     checks=dict(type='list', elements='str', default=[], choices=list(CHECKS)),

@@ -104,11 +104,11 @@ requests:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
     PatroniApi, PatroniApiError, mask_secrets, patroni_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
     apply_patch, members, plan_config_patch)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = patroni_argument_spec(
     config=dict(type='dict', required=True),

@@ -94,9 +94,9 @@ requests:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
     PatroniApi, PatroniApiError, base_url, patroni_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import REPLICA_ROLES, leader, members
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import REPLICA_ROLES, leader, members
 
 ARGUMENT_SPEC = patroni_argument_spec(member_status=dict(type='bool', default=True))
 

@@ -106,11 +106,11 @@ requests:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
     PatroniApi, PatroniApiError, base_url, patroni_argument_spec, wait_running, wait_writable)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
     leader, members, plan_reinit, plan_restart)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = patroni_argument_spec(
     members=dict(type='list', elements='str'),

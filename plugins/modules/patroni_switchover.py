@@ -98,10 +98,10 @@ import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
     PatroniApi, PatroniApiError, patroni_argument_spec, wait_writable)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import members, plan_switchover
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import members, plan_switchover
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = patroni_argument_spec(
     candidate=dict(type='str'),

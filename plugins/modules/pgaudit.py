@@ -96,13 +96,13 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgaudit_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.pgaudit_plan import (
     CLUSTER_QUERY, DATABASE_QUERY, DEFAULT_PRIVILEGES, desired_grants, plan_pgaudit, target_databases)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_values import split_list
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_values import split_list
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = connection_argument_spec(
     databases=dict(type='list', elements='str', default=[]),

@@ -106,11 +106,11 @@ backup:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_plan import (
     new_backup, parse_duration, plan_backup, stanza_entry, summarize)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_runner import (
     RunError, Runner, pgbackrest_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = pgbackrest_argument_spec(
     type=dict(type='str', choices=['full', 'diff', 'incr'], default='incr'),

@@ -136,10 +136,10 @@ import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_plan import plan_restore
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_plan import plan_restore
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_runner import (
     RunError, Runner, data_dir_state, pgbackrest_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = pgbackrest_argument_spec(
     data_dir=dict(type='path', required=True),

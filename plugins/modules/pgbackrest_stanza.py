@@ -100,11 +100,11 @@ cluster:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_plan import (
     plan_stanza, stanza_entry, stanza_state)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_runner import (
     RunError, Runner, config_option, pgbackrest_argument_spec, read_cluster)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = pgbackrest_argument_spec(
     state=dict(type='str', choices=['present', 'absent'], default='present'),

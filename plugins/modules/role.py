@@ -235,12 +235,12 @@ dropped:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.converge import converge
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_model import ROLE_OPTIONS, desired_roles
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_plan import plan_roles
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_read import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.converge import converge
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.role_model import ROLE_OPTIONS, desired_roles
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.role_plan import plan_roles
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.role_read import (
     check_valid_until, parse_snapshot, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(**ROLE_OPTIONS)

@@ -63,9 +63,9 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import connection_argument_spec
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.dbobject_plan import SCHEMA_SNAPSHOT, plan_schema
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.simple_module import run
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connection_argument_spec
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.dbobject_plan import SCHEMA_SNAPSHOT, plan_schema
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.simple_module import run
 
 ARGUMENT_SPEC = connection_argument_spec(
     name=dict(type='str', required=True),

@@ -141,14 +141,14 @@ settings:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     DatabaseError, connect, connection_argument_spec)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, apply, read_one
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import ApplyError, apply, read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_plan import (
     SNAPSHOT_QUERY, parse_snapshot, plan_settings, probe_values)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_probe import ProbeError, probe
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_values import MERGE_DEFAULT
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_probe import ProbeError, probe
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_values import MERGE_DEFAULT
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = connection_argument_spec(
     settings=dict(type='dict', required=True),

@@ -16,8 +16,8 @@ import pytest
 from runner import run_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FILES = [os.path.join(ROOT, 'plugins', 'module_utils', 'health_checks.py'),
-         os.path.join(ROOT, 'plugins', 'module_utils', 'health_collect.py'),
+FILES = [os.path.join(ROOT, 'plugins', 'module_utils', 'monitoring', 'health_checks.py'),
+         os.path.join(ROOT, 'plugins', 'module_utils', 'monitoring', 'health_collect.py'),
          os.path.join(ROOT, 'roles', 'monitoring', 'files', 'pgwarden_healthcheck.py')]
 RECEIVER = os.path.join(ROOT, 'molecule', 'maintenance', 'hook', 'receiver.py')
 sys.path.insert(0, os.path.dirname(RECEIVER))

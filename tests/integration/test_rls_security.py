@@ -113,8 +113,8 @@ def test_em_dash_payload_is_refused_by_the_server_check(pg, sec):
 @pytest.mark.parametrize('expr', CORPUS)
 def test_server_check_alone_refuses_or_keeps_one_expression(pg, sec, expr):
     """validate_expressions without the lexer guard in front of it: never runs a second statement."""
-    from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_read import validate_expressions
-    from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_read import validate_expressions
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
     offset = pg.log_size()
     conn = pg.connect(DB)
     conn.autocommit = False

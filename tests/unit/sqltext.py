@@ -5,7 +5,7 @@ quotes, literals in single quotes, the quote character doubled.
 """
 from psycopg2 import sql
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import MASK, Secret
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import MASK, Secret
 
 
 def text(composable):

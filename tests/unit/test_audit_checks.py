@@ -3,11 +3,11 @@ import copy
 
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import audit_hba
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_checks import findings, summary
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_read import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_hba
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_checks import findings, summary
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_read import (
     AuditError, backup_layout, check_access, parse_pgbackrest_conf, pooler_running, read_hba_file)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit_score import checklist
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_score import checklist
 
 NOW = 1800000000.0
 

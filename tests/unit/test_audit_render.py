@@ -1,7 +1,7 @@
 """Audit reports from plain results: per-host errors, Markdown, one self-contained HTML page."""
 import re
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import audit_render as ar
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_render as ar
 
 OK = dict(changed=False, server=dict(version='15.8', role='primary', login_user='postgres', databases=['app']),
           score=dict(passed=4, total=9, percent=44), summary=dict(high=1, medium=1, low=0, info=0),

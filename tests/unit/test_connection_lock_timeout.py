@@ -1,9 +1,9 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.connection import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
     CONNECTION_ARGUMENT_SPEC, connect_params, parse_lock_timeout)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.executor import ApplyError, shorten
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.lock_watch import describe_blockers, is_lock_timeout
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import ApplyError, shorten
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.lock_watch import describe_blockers, is_lock_timeout
 
 
 def params(**kw):

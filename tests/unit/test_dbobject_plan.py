@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.dbobject_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.dbobject_plan import (
     plan_database, plan_extension, plan_schema)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import texts
 

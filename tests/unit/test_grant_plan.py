@@ -1,9 +1,9 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import desired_grants
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_plan import plan_grants
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_read import snapshot_params
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import desired_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_plan import plan_grants
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_read import snapshot_params
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import texts
 
@@ -259,5 +259,5 @@ def test_argument_lists_of_type_names_accepted(obj):
     ('n numeric(10, 2), "My Type"', 'function', 'numeric(10, 2), "My Type"'), ('"a b" "My Type"', 'function', '"My Type"'),
 ])
 def test_argument_types_drop_names_and_modes(args, kind, types):
-    from ansible_collections.pgwarden.postgresql.plugins.module_utils.grant_model import argument_types
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import argument_types
     assert argument_types(args, kind) == types

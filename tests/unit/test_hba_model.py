@@ -2,12 +2,12 @@ import os
 
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.files import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import (
     atomic_write, backup, file_mode, printable, read_text)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_io import explain, missing_privileges
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.hba_model import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.hba_io import explain, missing_privileges
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.hba_model import (
     HEADER, hide, include_lines, lockout, mask, normalise_rules, render_file, render_rule, secret_values)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ADMIN = dict(type='local', databases=['all'], users=['postgres'], method='peer')
 

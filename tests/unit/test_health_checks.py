@@ -2,8 +2,8 @@
 import pytest
 import yaml
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import health_checks as hc
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.health_collect import parse_pgbackrest_info
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring import health_checks as hc
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring.health_collect import parse_pgbackrest_info
 from ansible_collections.pgwarden.postgresql.plugins.modules import health_info
 
 T = hc.thresholds_with_defaults({})

@@ -7,11 +7,11 @@ import sys
 
 import yaml
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import health_checks as hc
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring import health_checks as hc
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, 'roles', 'monitoring', 'files', 'pgwarden_healthcheck.py')
-UTILS = os.path.join(ROOT, 'plugins', 'module_utils')
+UTILS = os.path.join(ROOT, 'plugins', 'module_utils', 'monitoring')
 
 
 def load_checker():

@@ -1,10 +1,10 @@
 """Planners of the Patroni modules, with plain dicts shaped like Patroni 3.0's GET /cluster and /config."""
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import base_url, mask_secrets
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import base_url, mask_secrets
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
     apply_patch, members, plan_config_patch, plan_reinit, plan_restart, plan_switchover)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 
 def cluster(*specs):
@@ -129,7 +129,7 @@ def test_mask_and_base_url():
 
 
 def test_error_text_from_patroni_html_error_page():
-    from ansible_collections.pgwarden.postgresql.plugins.module_utils.patroni_api import error_text
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import error_text
     page = ('<!DOCTYPE HTML>\n<html lang="en">\n<head><title>Error response</title></head><body>\n'
             '<h1>Error response</h1>\n<p>Error code: 409</p>\n<p>Message: Conflict.</p>\n'
             '<p>Error code explanation: 409 - Request conflict.</p>\n</body></html>')

@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgaudit_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.pgaudit_plan import (
     desired_grants, plan_pgaudit, split_table, target_databases)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import texts
 

@@ -1,11 +1,11 @@
 """pgBackRest planners with plain dicts shaped like `pgbackrest info --output=json` (2.45)."""
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_plan import (
     info_facts, new_backup, parse_duration, plan_backup, plan_restore, plan_stanza, stanza_entry, stanza_state)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_runner import (
     option_args, postmaster_pid, secret_env)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 SYSID = 7710726934292846254
 
@@ -201,7 +201,7 @@ def test_plan_restore_normalises_iso_times(given, sent):
 
 
 def test_parse_controldata():
-    from ansible_collections.pgwarden.postgresql.plugins.module_utils.pgbackrest_runner import parse_controldata
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.backup.pgbackrest_runner import parse_controldata
     text = ('pg_control version number:            1300\nDatabase system identifier:           7710726934292846254\n'
             'Database cluster state:               in archive recovery\n')
     assert parse_controldata(text) == dict(system_id=SYSID, state='in archive recovery')

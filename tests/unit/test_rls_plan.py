@@ -1,8 +1,8 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.rls_plan import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_plan import (
     check_expression, desired_policies, needs_probe, plan_rls)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import texts
 

@@ -1,9 +1,9 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_model import desired_roles
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.role_plan import plan_roles
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.scram import scram_verifier
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.role_model import desired_roles
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.role_plan import plan_roles
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.scram import scram_verifier
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import secrets, texts
 

@@ -2,7 +2,7 @@ import base64
 
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils import scram
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access import scram
 
 # RFC 7677's example salt and password; integration tests prove libpq logs in with our verifiers.
 SALT = base64.b64decode('W22ZaJ0SNY7soEsUEjb6gQ==')

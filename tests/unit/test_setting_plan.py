@@ -1,9 +1,9 @@
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_plan import parse_snapshot, plan_settings
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.setting_values import (
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_plan import parse_snapshot, plan_settings
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.config.setting_values import (
     MERGE_DEFAULT, normalise, split_list)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 from sqltext import texts
 
