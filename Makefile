@@ -13,7 +13,7 @@ ALL_SCENARIOS ?= $(filter $(KNOWN_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(S
 # make test runs this many scenarios at once (each on its own network); `make molecule` one.
 MOLECULE_JOBS ?= 2
 
-.PHONY: bench-roles bench-rbac help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
+.PHONY: bench-roles bench-rbac bench-pgbouncer help deps collection unit integration quick lint sanity build molecule images test lab lab-destroy
 
 help:
 	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
@@ -22,6 +22,7 @@ help:
 	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
 	@echo "make bench-roles ROLES=1000 - role batch benchmark, side by side with community.postgresql"
 	@echo "make bench-rbac ROLES=1000 TABLES=200 - grants at scale, side by side with community.postgresql"
+	@echo "make bench-pgbouncer CLIENTS=50 DURATION=30 - pgbench TPS through PgBouncer next to a direct connection"
 
 deps:
 	@scripts/install-deps.sh
@@ -67,6 +68,9 @@ bench-roles: deps collection
 
 bench-rbac: deps collection
 	$(VENV)/bin/python benchmarks/rbac/bench.py $(if $(ROLES),--roles $(ROLES)) $(if $(TABLES),--tables $(TABLES))
+
+bench-pgbouncer: deps collection images
+	benchmarks/pgbouncer/bench.sh --clients $(or $(CLIENTS),50) --seconds $(or $(DURATION),30)
 
 lab-destroy:
 	scripts/lab.sh down
