@@ -150,7 +150,7 @@ def test_etcd_refuses_plaintext_and_anonymous_clients(members):
     assert health.rc == 0 and health.stderr.count('is healthy') + health.stdout.count('is healthy') == 3
 
 
-def _run_playbook(name, *extra):
+def _run_playbook(name, *extra, where='playbooks'):
     env = {k: v for k, v in os.environ.items() if not k.startswith(('ANSIBLE_', 'MOLECULE_'))}
     env.update(ANSIBLE_COLLECTIONS_PATH=subprocess.check_output(
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip(),
@@ -161,7 +161,7 @@ def _run_playbook(name, *extra):
             for m in MEMBERS))
         inv.write('[postgresql:vars]\npatroni_restapi_password=%s\n' % API_PASSWORD)
     try:
-        proc = subprocess.run(['ansible-playbook', '-i', inv.name, os.path.join(ROOT, 'playbooks', name)] + list(extra),
+        proc = subprocess.run(['ansible-playbook', '-i', inv.name, os.path.join(ROOT, where, name)] + list(extra),
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     finally:
         os.unlink(inv.name)
@@ -189,6 +189,16 @@ def test_switchover_to_an_unknown_member_is_refused(members):
     rc, out = _run_playbook('switchover.yml', '-e', 'switchover_candidate=nosuchmember')
     assert rc != 0 and 'nosuchmember' in out, out
     assert healthy(members) == before
+
+
+def test_parameter_change_reaches_the_running_cluster_and_restarts_members(members):
+    wait_for('a healthy cluster', lambda: healthy(members))
+    rc, out = _run_playbook('reparam.yml', where='molecule/cluster')
+    assert rc == 0, out
+    seen = {name: psql(member, 'SHOW max_connections') for name, member in members.items()}
+    assert set(seen.values()) == {'120'}, seen
+    assert not any(m.get('Pending restart') for m in cluster(members)), cluster(members)
+    wait_for('a healthy cluster', lambda: healthy(members))
 
 
 def test_etcd_member_replace(members):
