@@ -15,6 +15,12 @@ ANSIBLE_COLLECTIONS_PATH="$(scripts/collection-path.sh)"
 export ANSIBLE_COLLECTIONS_PATH
 export PGW_APT_CACHE="${PGW_APT_CACHE:-/var/cache/pgwarden/apt}"
 mkdir -p "$PGW_APT_CACHE/deb12/partial" "$PGW_APT_CACHE/deb13/partial"
+# The cluster scenario's three members install at the same moment: one cache each (apt locks its cache
+# directory for the whole install), seeded with hard links to the shared cache's packages.
+for m in 1 2 3; do
+  mkdir -p "$PGW_APT_CACHE/deb12-cluster-$m/partial"
+  find "$PGW_APT_CACHE/deb12" -maxdepth 1 -name '*.deb' -exec cp -nl -t "$PGW_APT_CACHE/deb12-cluster-$m/" {} + 2>/dev/null || true
+done
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0}"
 
 scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
