@@ -126,7 +126,7 @@ def check(args):
         conn.rollback()
     finally:
         conn.close()
-    json.dump(dict(run=args.run, present=present, server=_server(conn), in_recovery=in_recovery,
+    json.dump(dict(run=args.run, ts=time.time(), present=present, server=_server(conn), in_recovery=in_recovery,
                    replication=replication), sys.stdout)
     return 0
 
