@@ -21,7 +21,7 @@ def drill_vars(pc, **extra):
              drill_api_url=[m.api_url for m in pc.members], drill_api_username=API_USER,
              drill_api_password=API_PASSWORD, drill_api_validate_certs=False,
              drill_db_hosts=['127.0.0.1'] * len(names), drill_db_port=','.join(str(m.pg_port) for m in pc.members),
-             drill_db_password=SUPERUSER_PASSWORD, drill_db_sslmode='disable',
+             drill_db_password=SUPERUSER_PASSWORD, drill_db_sslmode='disable', drill_ca_file='',
              drill_postgres_kill_command='kill -KILL $(head -1 %s/{{ __drill_leader_host }}/data/postmaster.pid)' % pc.root,
              drill_workdir=os.path.join(pc.root, 'drill'))
     v.update(extra)
