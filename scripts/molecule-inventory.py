@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """Print an Ansible inventory (YAML) for the running containers of a molecule scenario.
 
 Hosts and groups come from molecule/SCENARIO/molecule.yml (platforms), with the podman connection;
 group_vars and host_vars from its provisioner.inventory. For running playbooks by hand against a
 converged scenario (failover drills, benchmarks/failover/run.py) and from verify tests.
-Usage: scripts/molecule-inventory.py SCENARIO > inventory.yml
+Usage: .venv/bin/python scripts/molecule-inventory.py SCENARIO > inventory.yml
 """
 import os
 import sys

@@ -1,9 +1,8 @@
-#!/usr/bin/env python3
 """Failover drill figures: run playbooks/failover_drill.yml N times per kind and print median/min/max
 next to issue 11's targets, with the load average at the start and the end.
 
-  benchmarks/failover/run.py --scenario cluster -n 3                  # a converged molecule scenario
-  benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
+  .venv/bin/python benchmarks/failover/run.py --scenario cluster -n 3                  # a converged molecule scenario
+  .venv/bin/python benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
 
 Each run's JSON report is kept in --out (default benchmarks/failover/results/<timestamp>/); the summary
 goes to summary.json there. Targets: host kill - ttl + loop_wait + 5 s to a writable leader; postgres

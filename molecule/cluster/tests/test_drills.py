@@ -8,6 +8,7 @@ writes back and put the old leader back as a streaming replica. The figures are 
 import json
 import os
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -26,7 +27,8 @@ def drill():
     tmp = tempfile.mkdtemp(prefix='pgw-cluster-drill-')
     inv = os.path.join(tmp, 'inventory.yml')
     with open(inv, 'w') as f:
-        f.write(subprocess.check_output([os.path.join(ROOT, 'scripts', 'molecule-inventory.py'), SCENARIO], text=True))
+        f.write(subprocess.check_output([sys.executable, os.path.join(ROOT, 'scripts', 'molecule-inventory.py'), SCENARIO],
+                                        text=True))
 
     def playbook(pb, **extra):
         cmd = ['ansible-playbook', '-i', inv, os.path.join(ROOT, 'playbooks', pb)]
