@@ -65,8 +65,12 @@ def summary(kind, reports):
                 rejoin=[r.get('rejoin') for r in reports])
 
 
+def _fmt(value):
+    return '-' if value is None else '%.1f' % value
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument('-i', '--inventory')
     g.add_argument('--scenario', help='a converged molecule scenario (scripts/molecule-inventory.py)')
@@ -105,9 +109,8 @@ def main():
         json.dump(result, f, indent=2)
     print('\n%-11s %-19s %5s %8s %8s %8s %8s  %s' % ('kind', 'metric', 'runs', 'median', 'min', 'max', 'target', 'lost'))
     for s in result['kinds']:
-        fmt = lambda v: '-' if v is None else '%.1f' % v  # noqa: E731
-        print('%-11s %-19s %5d %8s %8s %8s %8s  %s' % (s['kind'], s['metric'], s['runs'], fmt(s['median']),
-                                                     fmt(s['min']), fmt(s['max']), fmt(s['target']), s['lost']))
+        cells = [_fmt(s[k]) for k in ('median', 'min', 'max', 'target')]
+        print('%-11s %-19s %5d %8s %8s %8s %8s  %s' % tuple([s['kind'], s['metric'], s['runs']] + cells + [s['lost']]))
     print('load average: %s at the start, %s at the end (%d cores); reports in %s'
           % (result['load_start'], result['load_end'], result['nproc'], out))
     return 1 if result['failures'] else 0

@@ -32,8 +32,8 @@ def outage(acks, failures, since):
     The outage is every failed attempt at or after `since`; writes are back at the first
     acknowledgement after the last of them. Without failures after `since`, the first ack
     after `since` is the recovery and nothing was refused."""
-    ack_ts = sorted(ts for _, ts in acks)
-    failed = sorted(ts for ts, _ in failures if ts >= since)
+    ack_ts = sorted(a[1] for a in acks)
+    failed = sorted(f[0] for f in failures if f[0] >= since)
     if failed:
         first_fail, last_fail = failed[0], failed[-1]
         before = [ts for ts in ack_ts if ts < first_fail]
@@ -51,7 +51,7 @@ def drill_report(records, kill, check, target_seconds=None, synchronous=False):
     kill_ts = float(kill['ts'])
     acks = [(int(i), float(ts)) for i, ts in records.get('acks', [])]
     failures = [(float(ts), err) for ts, err in records.get('failures', [])]
-    acked = set(i for i, _ in acks)
+    acked = set(a[0] for a in acks)
     in_doubt = set(int(i) for i in records.get('in_doubt', []))
     present = set(int(i) for i in (check or {}).get('present', []))
     first_fail, last_fail, last_ok_before, first_ok_after = outage(acks, failures, kill_ts)

@@ -12,7 +12,6 @@ import sys
 import tempfile
 
 import pytest
-import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 SCENARIO = 'cluster'

@@ -131,7 +131,7 @@ def check(args):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     p.add_argument('mode', choices=['write', 'check'])
     p.add_argument('--conninfo', required=True, help='libpq conninfo without a password')
     p.add_argument('--run', required=True, help='the drill run id (rows of other runs are ignored)')
