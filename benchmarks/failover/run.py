@@ -85,6 +85,11 @@ def main():
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', subprocess.check_output(
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip())
     env.setdefault('ANSIBLE_NOCOLOR', '1')
+    if 'CONTAINERS_CONF' not in env:  # podman kill/start of the lab's containers (scripts/podman-env.sh)
+        for line in subprocess.check_output([os.path.join(ROOT, 'scripts', 'podman-env.sh')], text=True).splitlines():
+            if '=' in line:
+                key, value = line.split('=', 1)
+                env[key.replace('export ', '').strip()] = value.strip().strip('"\'')
     tmp = tempfile.mkdtemp(prefix='pgwarden-failover-bench-')
     inventory = args.inventory or scenario_inventory(args.scenario, tmp)
     result = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), load_start=loadavg(),
