@@ -39,7 +39,8 @@ def scenario_inventory(scenario, tmp):
 
 
 def run_drill(inventory, kind, report, extra, env):
-    cmd = ['ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'failover_drill.yml'),
+    playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    cmd = [playbook if os.path.exists(playbook) else 'ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'failover_drill.yml'),
            '-e', 'drill_kind=%s' % kind, '-e', 'drill_report_path=%s' % report]
     for e in extra:
         cmd += ['-e', e]
