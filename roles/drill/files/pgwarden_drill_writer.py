@@ -12,7 +12,7 @@ playbook can wait for load before the kill and for stable writes after it. The r
 when the stop file appears (or after --max-seconds); the records go to --out as JSON.
 
 check: connects read-write (the leader), prints the run's ids present in the table and the
-leader's pg_stat_replication as JSON.
+leader's pg_stat_replication as JSON (its state needs superuser or pg_monitor).
 
 The password comes from PGPASSWORD (or ~/.pgpass), never from the command line.
 Times are time.time() of this host: the kill's time must come from a synchronised clock.
