@@ -73,7 +73,9 @@ def test_one_leader_two_streaming_replicas(members):
     # Debian's own cluster unit is masked: Patroni's postmaster is the only one.
     for member in members.values():
         assert member.run('systemctl is-enabled postgresql@15-main').stdout.strip() == 'masked'
-        assert member.check_output('pgrep -c -x postgres -u postgres -P 1 || true') in ('0', '')
+        assert member.run('systemctl is-active postgresql@15-main').stdout.strip() == 'inactive'
+        postmasters = member.check_output("ps -o args= -u postgres | grep -c '^/usr/lib/postgresql/15/bin/postgres ' || true")
+        assert postmasters == '1'
 
 
 def test_row_written_on_leader_is_read_on_both_replicas(members):
@@ -103,16 +105,16 @@ def test_parameter_declared_once_is_identical_on_every_member(members):
             member.check_output('cat /etc/postgresql/15/main/pg_hba.conf').split())
 
 
-def _api(member, method, path, auth=False):
+def _api(member, method, path, auth=False, body='{}'):
     script = (
         'import base64,ssl,sys,urllib.request,urllib.error\n'
         'ctx=ssl.create_default_context(cafile=%r)\n'
-        'req=urllib.request.Request("https://%s:8008%s",method=%r,data=(b"{}" if %r!="GET" else None))\n'
+        'req=urllib.request.Request("https://%s:8008%s",method=%r,data=(%r.encode() if %r!="GET" else None))\n'
         'req.add_header("Content-Type","application/json")\n'
         'if %r: req.add_header("Authorization","Basic "+base64.b64encode(b"%s:%s").decode())\n'
         'try:\n  print(urllib.request.urlopen(req,context=ctx,timeout=10).status)\n'
         'except urllib.error.HTTPError as e:\n  print(e.code)\n'
-    ) % (CA, member, path, method, method, auth, API_USER, API_PASSWORD)
+    ) % (CA, member, path, method, body, method, auth, API_USER, API_PASSWORD)
     return members_cmd(member, ['python3', '-c', script])
 
 
@@ -124,7 +126,8 @@ def test_rest_api_refuses_anonymous_writes_over_tls(members):
     assert _api(MEMBERS[0], 'GET', '/cluster') == '200'
     assert _api(MEMBERS[0], 'PATCH', '/config') == '401'
     assert _api(MEMBERS[0], 'POST', '/restart') == '401'
-    assert _api(MEMBERS[0], 'PATCH', '/config', auth=True) == '200'  # an empty patch changes nothing
+    # With credentials the same request is accepted (the value it sets is the one in place).
+    assert _api(MEMBERS[0], 'PATCH', '/config', auth=True, body='{"ttl": 20}') == '200'
     plain = members[MEMBERS[0]].run(
         'python3 -c "import urllib.request; urllib.request.urlopen(\'http://%s:8008/cluster\', timeout=5)"' % MEMBERS[0])
     assert plain.rc != 0
@@ -150,7 +153,7 @@ def test_etcd_refuses_plaintext_and_anonymous_clients(members):
     assert health.rc == 0 and health.stderr.count('is healthy') + health.stdout.count('is healthy') == 3
 
 
-def _run_playbook(name, *extra):
+def _run_playbook(name, *extra, where='playbooks'):
     env = {k: v for k, v in os.environ.items() if not k.startswith(('ANSIBLE_', 'MOLECULE_'))}
     env.update(ANSIBLE_COLLECTIONS_PATH=subprocess.check_output(
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip(),
@@ -161,7 +164,7 @@ def _run_playbook(name, *extra):
             for m in MEMBERS))
         inv.write('[postgresql:vars]\npatroni_restapi_password=%s\n' % API_PASSWORD)
     try:
-        proc = subprocess.run(['ansible-playbook', '-i', inv.name, os.path.join(ROOT, 'playbooks', name)] + list(extra),
+        proc = subprocess.run(['ansible-playbook', '-i', inv.name, os.path.join(ROOT, where, name)] + list(extra),
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
     finally:
         os.unlink(inv.name)
@@ -189,6 +192,16 @@ def test_switchover_to_an_unknown_member_is_refused(members):
     rc, out = _run_playbook('switchover.yml', '-e', 'switchover_candidate=nosuchmember')
     assert rc != 0 and 'nosuchmember' in out, out
     assert healthy(members) == before
+
+
+def test_parameter_change_reaches_the_running_cluster_and_restarts_members(members):
+    wait_for('a healthy cluster', lambda: healthy(members))
+    rc, out = _run_playbook('reparam.yml', where='molecule/cluster')
+    assert rc == 0, out
+    seen = {name: psql(member, 'SHOW max_connections') for name, member in members.items()}
+    assert set(seen.values()) == {'120'}, seen
+    assert not any(m.get('Pending restart') for m in cluster(members)), cluster(members)
+    wait_for('a healthy cluster', lambda: healthy(members))
 
 
 def test_etcd_member_replace(members):
