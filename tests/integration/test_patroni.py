@@ -207,3 +207,46 @@ def test_reinit_replica_and_refuse_leader(pc):
     assert r.get('failed') is not True, r['msg']
     assert r['actions'][0]['action'] == 'reinit' and writes(r)[0]['status'] == 200
     assert _start_times(pc)[replica] > started and pc.leader() == leader
+
+
+# ---- the operational playbooks over these modules (tests/integration/drillrun.py runs them)
+
+def test_failover_drill_postgres_kill_records_every_commit_and_the_leader_comes_back(pc, tmp_path):
+    from drillrun import drill_vars, run_playbook
+    leader = pc.leader()
+    report_path = str(tmp_path / 'drill.json')
+    rc, out = run_playbook(pc, 'failover_drill.yml', drill_vars(
+        pc, drill_kind='postgres', drill_report_path=report_path, drill_assert_zero_loss=True))
+    assert rc == 0, out[-4000:]
+    with open(report_path) as f:
+        report = json.load(f)
+    assert report['kind'] == 'postgres' and report['old_leader'] == leader and report['passed'], report
+    assert report['attempts_failed'] > 0 and report['time_to_writable_s'] is not None  # the kill was seen
+    assert report['lost'] == 0 and report['unexpected_rows'] == 0 and report['acked'] >= 20
+    assert 'result: PASSED' in out and report['rejoin']['method'] in ('restart in place', 'rejoin (pg_rewind or replay)')
+    assert report['writer_host'] != leader
+    pc.wait_healthy(60)
+
+
+def _api_vars(pc, **extra):
+    v = dict(patroni_api_urls=[m.api_url for m in pc.members], patroni_restapi_username=API_USER,
+             patroni_restapi_password=API_PASSWORD, patroni_api_ca_file='', patroni_api_validate_certs=False)
+    v.update(extra)
+    return v
+
+
+def test_reinit_replica_playbook_names_the_missing_variable_then_rebuilds(pc):
+    from drillrun import run_playbook
+    rc, out = run_playbook(pc, 'reinit_replica.yml', _api_vars(pc))
+    assert rc != 0 and 'reinit_member must name the replica' in out
+    leader, replica = pc.leader(), pc.replicas()[0]
+    started = _start_times(pc)[replica]
+    rc, out = run_playbook(pc, 'reinit_replica.yml', _api_vars(pc, reinit_member=replica))
+    assert rc == 0, out[-4000:]
+    assert _start_times(pc)[replica] > started and pc.leader() == leader
+
+
+def test_rolling_restart_playbook_with_nothing_pending(pc):
+    from drillrun import run_playbook
+    rc, out = run_playbook(pc, 'rolling_restart.yml', _api_vars(pc))
+    assert rc == 0 and 'nothing waits for a restart' in out, out[-4000:]

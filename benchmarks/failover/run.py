@@ -1,0 +1,126 @@
+"""Failover drill figures: run playbooks/failover_drill.yml N times per kind and print median/min/max
+next to issue 11's targets, with the load average at the start and the end.
+
+  .venv/bin/python benchmarks/failover/run.py --scenario cluster -n 3                  # a converged molecule scenario
+  .venv/bin/python benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
+
+Each run's JSON report is kept in --out (default benchmarks/failover/results/<timestamp>/); the summary
+goes to summary.json there. Targets: host kill - ttl + loop_wait + 5 s to a writable leader; postgres
+crash - 15 s; switchover - writes refused for at most 5 s; synchronous_mode - 0 lost commits.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'scripts'))
+
+
+def loadavg():
+    with open('/proc/loadavg') as f:
+        return ' '.join(f.read().split()[:3])
+
+
+def scenario_inventory(scenario, tmp):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('molinv', os.path.join(ROOT, 'scripts', 'molecule-inventory.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    import yaml
+    path = os.path.join(tmp, 'inventory.yml')
+    with open(path, 'w') as f:
+        yaml.safe_dump(mod.inventory(scenario), f)
+    return path
+
+
+def run_drill(inventory, kind, report, extra, env):
+    playbook = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+    cmd = [playbook if os.path.exists(playbook) else 'ansible-playbook', '-i', inventory, os.path.join(ROOT, 'playbooks', 'failover_drill.yml'),
+           '-e', 'drill_kind=%s' % kind, '-e', 'drill_report_path=%s' % report]
+    for e in extra:
+        cmd += ['-e', e]
+    start = time.time()
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    took = time.time() - start
+    if proc.returncode != 0 or not os.path.exists(report):
+        tail = (proc.stdout + proc.stderr)[-3000:]
+        return None, took, tail
+    with open(report) as f:
+        return json.load(f), took, None
+
+
+def summary(kind, reports):
+    values = [r['target']['value_s'] for r in reports if r['target']['value_s'] is not None]
+    return dict(kind=kind, metric=reports[0]['target']['metric'] if reports else None, runs=len(reports),
+                values=values, median=statistics.median(values) if values else None,
+                min=min(values) if values else None, max=max(values) if values else None,
+                target=reports[0]['target']['limit_s'] if reports else None,
+                lost=[r['lost'] for r in reports], synchronous=[r['synchronous_mode'] for r in reports],
+                time_to_writable=[r['time_to_writable_s'] for r in reports],
+                unavailable=[r['unavailable_s'] for r in reports],
+                rejoin=[r.get('rejoin') for r in reports])
+
+
+def _fmt(value):
+    return '-' if value is None else '%.1f' % value
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument('-i', '--inventory')
+    g.add_argument('--scenario', help='a converged molecule scenario (scripts/molecule-inventory.py)')
+    p.add_argument('-n', type=int, default=3)
+    p.add_argument('--kinds', default='host,postgres,switchover')
+    p.add_argument('-e', action='append', default=[], help='extra variables for the playbook')
+    p.add_argument('--out')
+    args = p.parse_args()
+    out = args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S'))
+    os.makedirs(out, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault('ANSIBLE_COLLECTIONS_PATH', subprocess.check_output(
+        [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip())
+    env.setdefault('ANSIBLE_NOCOLOR', '1')
+    if 'CONTAINERS_CONF' not in env:  # podman kill/start of the lab's containers (scripts/podman-env.sh)
+        for line in subprocess.check_output([os.path.join(ROOT, 'scripts', 'podman-env.sh')], text=True).splitlines():
+            if '=' in line:
+                key, value = line.split('=', 1)
+                env[key.replace('export ', '').strip()] = value.strip().strip('"\'')
+    tmp = tempfile.mkdtemp(prefix='pgwarden-failover-bench-')
+    inventory = args.inventory or scenario_inventory(args.scenario, tmp)
+    result = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), load_start=loadavg(),
+                  nproc=os.cpu_count(), kinds=[], failures=[])
+    for kind in args.kinds.split(','):
+        reports = []
+        for i in range(args.n):
+            report_path = os.path.join(out, '%s-%d.json' % (kind, i + 1))
+            load = loadavg()
+            report, took, error = run_drill(inventory, kind, report_path, args.e, env)
+            if report is None:
+                print('%s #%d FAILED after %.0f s (load %s):\n%s' % (kind, i + 1, took, load, error), flush=True)
+                result['failures'].append(dict(kind=kind, run=i + 1, tail=error))
+                continue
+            reports.append(report)
+            print('%s #%d: time_to_writable %s s, unavailable %s s, lost %d, sync %s, rejoin %s; playbook %.0f s, load %s'
+                  % (kind, i + 1, report['time_to_writable_s'], report['unavailable_s'], report['lost'],
+                     report['synchronous_mode'], report.get('rejoin'), took, load), flush=True)
+        result['kinds'].append(summary(kind, reports))
+    result['load_end'] = loadavg()
+    with open(os.path.join(out, 'summary.json'), 'w') as f:
+        json.dump(result, f, indent=2)
+    print('\n%-11s %-19s %5s %8s %8s %8s %8s  %s' % ('kind', 'metric', 'runs', 'median', 'min', 'max', 'target', 'lost'))
+    for s in result['kinds']:
+        cells = [_fmt(s[k]) for k in ('median', 'min', 'max', 'target')]
+        print('%-11s %-19s %5d %8s %8s %8s %8s  %s' % tuple([s['kind'], s['metric'], s['runs']] + cells + [s['lost']]))
+    print('load average: %s at the start, %s at the end (%d cores); reports in %s'
+          % (result['load_start'], result['load_end'], result['nproc'], out))
+    return 1 if result['failures'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
