@@ -15,12 +15,11 @@ ANSIBLE_COLLECTIONS_PATH="$(scripts/collection-path.sh)"
 export ANSIBLE_COLLECTIONS_PATH
 export PGW_APT_CACHE="${PGW_APT_CACHE:-/var/cache/pgwarden/apt}"
 mkdir -p "$PGW_APT_CACHE/deb12/partial" "$PGW_APT_CACHE/deb13/partial"
-# The cluster scenario's three members install at the same moment: one cache each (apt locks its cache
-# directory for the whole install), seeded with hard links to the shared cache's packages.
-for m in 1 2 3; do
-  mkdir -p "$PGW_APT_CACHE/deb12-cluster-$m/partial"
-  find "$PGW_APT_CACHE/deb12" -maxdepth 1 -name '*.deb' -exec cp -nl -t "$PGW_APT_CACHE/deb12-cluster-$m/" {} + 2>/dev/null || true
-done
+# Each container mounts its own apt cache $PGW_APT_CACHE/hosts/<name> (apt locks its cache for a
+# whole install, and members of a scenario, or two scenarios, install at the same moment): seeded
+# with hard links from the shared cache of its release before the run, and what it downloaded is
+# linked back after (scripts/apt-cache.py).
+apt_cache() { "$(command -v "$VENV/bin/python" || command -v python3)" scripts/apt-cache.py "$@"; }
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0}"
 
 scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
@@ -35,10 +34,11 @@ logs="${PGW_MOLECULE_LOGS:-$root/build/molecule-logs}"
 run_one() {  # $1 scenario; prints its own result line
   local s="$1" start=$SECONDS
   echo "=== molecule ${MOLECULE_CMD:-test} -s $s ($(date +%T))"
+  apt_cache seed "$s"
   if molecule "${MOLECULE_CMD:-test}" -s "$s"; then
-    echo "=== $s: passed in $((SECONDS - start)) s"
+    apt_cache keep "$s"; echo "=== $s: passed in $((SECONDS - start)) s"
   else
-    echo "=== $s: FAILED after $((SECONDS - start)) s"; return 1
+    apt_cache keep "$s"; echo "=== $s: FAILED after $((SECONDS - start)) s"; return 1
   fi
 }
 rc=0
