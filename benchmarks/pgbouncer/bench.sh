@@ -55,17 +55,18 @@ run() {  # run LABEL CONNINFO [pgbench options] -> prints "tps"
   echo "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1
 }
 echo "pgbench: $clients clients, 2 threads, ${seconds} s per run, scale $scale, TPC-B-like; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-steady_direct=$(run "$direct")
-steady_pooled=$(run "$pooled")
-connect_direct=$(run "$direct" -C)
-connect_pooled=$(run "$pooled" -C)
+declare -A tps
+tps[steady_direct]=$(run "$direct")
+tps[steady_pooled]=$(run "$pooled")
+tps[connect_direct]=$(run "$direct" -C)
+tps[connect_pooled]=$(run "$pooled" -C)
 version=$(podman exec "$name" pgbouncer -V | head -1)
 server=$(in_box psql -X -At "$direct" -c 'SHOW server_version')
 printf '\n%s, PostgreSQL %s, both paths TLS (sslmode=require), SCRAM-SHA-256\n' "$version" "$server"
 printf '%-44s %14s %14s %8s\n' "mode" "direct tps" "pgbouncer tps" "ratio"
 for mode in steady connect; do
-  d="${mode}_direct" p="${mode}_pooled"
+  d="${tps[${mode}_direct]}" p="${tps[${mode}_pooled]}"
   label=$([ "$mode" = steady ] && echo "steady (connections kept)" || echo "connect (-C, new connection per transaction)")
-  printf '%-44s %14.1f %14.1f %8.2f\n' "$label" "${!d}" "${!p}" "$(awk -v p="${!p}" -v d="${!d}" 'BEGIN { print p / d }')"
+  printf '%-44s %14.1f %14.1f %8.2f\n' "$label" "$d" "$p" "$(awk -v p="$p" -v d="$d" 'BEGIN { print p / d }')"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -144,6 +144,12 @@ options:
         description: Critical level of the replay lag of each replica (on a standby, its own replay lag), in bytes.
         type: float
         default: 1073741824.0
+      replication_min_replicas:
+        description:
+          - On a primary, the number of replicas that must be streaming; fewer makes C(replication_lag) critical
+            (a stopped or disconnected replica). C(0) does not check it.
+        type: float
+        default: 0.0
       slot_retained_warning_bytes:
         description: Warning level of the WAL retained by a replication slot, in bytes.
         type: float

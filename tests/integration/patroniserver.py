@@ -113,6 +113,15 @@ class PatroniCluster(object):
         os.chmod(path, 0o600)
         m.proc = self._spawn([_executable('patroni'), path], m.log)
 
+    def stop_member(self, name, timeout=60):
+        """Stop one member's Patroni (it stops its PostgreSQL first), as a host shutting down would."""
+        m = self.member(name)
+        self._signal(m.proc, signal.SIGTERM)
+        m.proc.wait(timeout=timeout)
+
+    def start_member(self, name):
+        self._start_member(self.member(name))
+
     def start(self):
         try:
             self._start_etcd()

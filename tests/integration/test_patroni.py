@@ -5,11 +5,13 @@ one streaming replica. Outside checks use the REST API directly and psycopg2 on 
 """
 import datetime
 import json
+import os
+import signal
 import time
 
 import pytest
 
-from patroniserver import API_PASSWORD, API_USER
+from patroniserver import API_PASSWORD, API_USER, SUPERUSER_PASSWORD
 from runner import run_module
 
 pytestmark = pytest.mark.patroni  # one file: --dist loadfile keeps it in one worker, one cluster
@@ -250,3 +252,52 @@ def test_rolling_restart_playbook_with_nothing_pending(pc):
     from drillrun import run_playbook
     rc, out = run_playbook(pc, 'rolling_restart.yml', _api_vars(pc))
     assert rc == 0 and 'nothing waits for a restart' in out, out[-4000:]
+
+
+def _health(pc, member, **thresholds):
+    """health_info on one member, connected as the superuser over TCP like a monitoring host would."""
+    r = run_module('pgwarden.postgresql.health_info', dict(
+        login_host='127.0.0.1', login_port=pc.member(member).pg_port, login_user='postgres',
+        login_password=SUPERUSER_PASSWORD, checks=['replication_lag', 'replication_slots'], thresholds=thresholds))
+    assert r.get('failed') is not True, r.get('msg')
+    return r['checks']
+
+
+def test_health_checks_flag_a_lagging_then_a_stopped_replica(pc):
+    leader, replica = pc.leader(), pc.replicas()[0]
+    ok = _health(pc, leader, replication_min_replicas=1)
+    assert ok['replication_lag']['status'] == 'ok', ok['replication_lag']
+    assert [i['name'] for i in ok['replication_lag']['items']] == [replica]
+    assert ok['replication_lag']['message'] == 'primary, 1 replica(s)'
+    assert ok['replication_slots']['status'] == 'ok', ok['replication_slots']
+
+    # Lagging: the replica's startup process (WAL replay) is frozen while the leader writes; its WAL
+    # receiver keeps streaming and reporting, so the leader sees replay fall behind. (Patroni resumes a
+    # replay paused with pg_wal_replay_pause(), so that cannot stand in for a slow replica.)
+    startup = pc.query(replica, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'")[0][0]
+    thresholds = dict(replication_lag_warning_bytes=1024, replication_lag_critical_bytes=1073741824)
+    os.kill(startup, signal.SIGSTOP)
+    try:
+        pc.query(leader, 'CREATE TABLE lag_probe AS SELECT g FROM generate_series(1, 20000) g')
+        eventually(lambda: _health(pc, leader, **thresholds)['replication_lag']['status'] == 'warning')
+        flagged = _health(pc, leader, **thresholds)['replication_lag']
+        assert [(i['name'], i['status']) for i in flagged['items']] == [(replica, 'warning')]
+        assert flagged['items'][0]['lag_bytes'] > 1024
+        # The standby grades its own replay lag too.
+        assert _health(pc, replica, **thresholds)['replication_lag']['status'] == 'warning'
+    finally:
+        os.kill(startup, signal.SIGCONT)
+        pc.query(leader, 'DROP TABLE IF EXISTS lag_probe')
+    eventually(lambda: _health(pc, leader, **thresholds)['replication_lag']['status'] == 'ok')
+
+    # Stopped: the replica's Patroni stops (and stops its PostgreSQL); the leader sees no replica.
+    pc.stop_member(replica)
+    try:
+        eventually(lambda: _health(pc, leader, replication_min_replicas=1)['replication_lag']['status'] == 'critical', 60)
+        gone = _health(pc, leader, replication_min_replicas=1)['replication_lag']
+        assert gone['message'] == 'primary, 0 replica(s) streaming, 1 expected'
+        # Without the expectation the same state is not an alarm (a standalone server has no replica).
+        assert _health(pc, leader)['replication_lag']['status'] == 'ok'
+    finally:
+        pc.start_member(replica)
+        pc.wait_healthy(120)

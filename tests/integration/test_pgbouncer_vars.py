@@ -95,7 +95,7 @@ def _run(cases):
 
 
 def test_hostile_and_malformed_variables_are_refused_naming_the_variable():
-    outcome = _run([('valid', {})] + [(cid, over) for cid, over, _ in CASES])
+    outcome = _run([('valid', {})] + [(cid, over) for cid, over, _named in CASES])
     assert outcome['valid'] == 'passed'
     wrong = {}
     for cid, _over, needle in CASES:

@@ -148,3 +148,18 @@ def test_wal_archiving(change, status, value):
     assert (res['status'], res['value']) == (status, value), res['message']
     if status == 'critical' and change.get('failed_count'):
         assert res['message'].startswith('archive_command is failing')
+
+
+def test_replication_min_replicas_flags_a_primary_with_too_few_streaming():
+    t = dict(hc.DEFAULT_THRESHOLDS, replication_min_replicas=2.0)
+    raw = dict(in_recovery=False, items=[
+        dict(name='m2', state='streaming', lag_bytes=0, lag_seconds=0),
+        dict(name='m3', state='catchup', lag_bytes=0, lag_seconds=0)])
+    r = hc.eval_replication_lag(raw, t)
+    assert r['status'] == 'critical' and r['message'] == 'primary, 1 replica(s) streaming, 2 expected'
+    raw['items'][1]['state'] = 'streaming'
+    assert hc.eval_replication_lag(raw, t)['status'] == 'ok'
+    # Not checked by default, and never on a standby.
+    assert hc.eval_replication_lag(dict(in_recovery=False, items=[]), hc.DEFAULT_THRESHOLDS)['status'] == 'ok'
+    standby = dict(in_recovery=True, items=[dict(name='replay', lag_bytes=0, lag_seconds=0)])
+    assert hc.eval_replication_lag(standby, t)['status'] == 'ok'

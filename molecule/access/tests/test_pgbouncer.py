@@ -136,7 +136,7 @@ def test_wrong_lookup_password_then_a_rerun_reloads_without_restart(host, name):
     pg(host, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'pgbouncer_auth'")
     admin(host, 'RECONNECT app')
     errors = []
-    for _ in range(3):
+    for _attempt in range(3):
         res = pooled(host, 'SELECT 1', user='bi_reader', password='Bi-Reader-pw-2026!')
         assert res.rc != 0, res.stdout
         errors.append(res.stderr.strip())
@@ -158,7 +158,7 @@ def test_wrong_lookup_password_then_a_rerun_reloads_without_restart(host, name):
     assert 'Restart PgBouncer' not in out
     assert pid(host) == before
     assert 'default_pool_size|%d' % (pool_size + 1) in admin(host, 'SHOW CONFIG')
-    for _ in range(20):  # server_login_retry is 2 s in this scenario
+    for _attempt in range(20):  # server_login_retry is 2 s in this scenario
         res = pooled(host, 'SELECT current_user', user='bi_reader', password='Bi-Reader-pw-2026!')
         if res.rc == 0:
             break

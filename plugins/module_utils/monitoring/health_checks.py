@@ -29,6 +29,8 @@ DEFAULT_THRESHOLDS = dict(
     replication_lag_warning_seconds=30.0, replication_lag_critical_seconds=300.0,
     replication_lag_warning_bytes=67108864.0, replication_lag_critical_bytes=1073741824.0,
     slot_retained_warning_bytes=1073741824.0, slot_retained_critical_bytes=10737418240.0,
+    # On a primary: fewer replicas streaming than this is critical (a stopped replica). 0: not checked.
+    replication_min_replicas=0.0,
     wraparound_warning_age=1000000000.0, wraparound_critical_age=1500000000.0,
     bloat_min_bytes=10485760.0,
     table_bloat_warning_percent=40.0, table_bloat_critical_percent=70.0,
@@ -206,9 +208,15 @@ def eval_replication_lag(raw, t):
     value = max([i.get('lag_seconds') or 0 for i in items] or [0])
     status = worst([i['status'] for i in items]) if items else OK
     where = 'standby' if raw.get('in_recovery') else 'primary'
-    return _result('replication_lag', status, value, 'seconds', dict(seconds=sec, bytes=byt),
-                   '%s, %d replica(s)' % (where, len(items)) if where == 'primary' else 'standby replay lag',
-                   items)
+    message = '%s, %d replica(s)' % (where, len(items)) if where == 'primary' else 'standby replay lag'
+    expected = int(t.get('replication_min_replicas') or 0)
+    if where == 'primary' and expected:
+        streaming = len([i for i in items if i.get('state') == 'streaming'])
+        if streaming < expected:
+            status = CRITICAL
+            message = 'primary, %d replica(s) streaming, %d expected' % (streaming, expected)
+    return _result('replication_lag', status, value, 'seconds', dict(seconds=sec, bytes=byt, min_replicas=expected),
+                   message, items)
 
 
 def _epoch(value):
