@@ -37,9 +37,10 @@ def _unsafe(value):
     return value
 
 
-def run_module(module, args, check=False, diff=False, extra_env=None):
-    play = [dict(hosts='localhost', gather_facts=False,
-                 tasks=[{module: _unsafe(args), 'register': 'result'}])]
+def run_play(tasks, check=False, diff=False, extra_env=None):
+    """Run tasks (strings in them go in as !unsafe by the caller) on localhost; returns
+    (returncode, the JSON callback's output, stdout, stderr)."""
+    play = [dict(hosts='localhost', gather_facts=False, tasks=tasks)]
     with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as f:
         yaml.dump(play, f, Dumper=_Dumper, allow_unicode=True)
         path = f.name
@@ -61,8 +62,16 @@ def run_module(module, args, check=False, diff=False, extra_env=None):
         os.unlink(path)
     try:
         out = json.loads(proc.stdout)
-        result = out['plays'][0]['tasks'][0]['hosts']['localhost']
-    except (ValueError, KeyError, IndexError):
+    except ValueError:
         raise AssertionError('ansible-playbook gave no result (rc=%d):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
-    result['_stdout'] = proc.stdout
+    return proc.returncode, out, proc.stdout, proc.stderr
+
+
+def run_module(module, args, check=False, diff=False, extra_env=None):
+    rc, out, stdout, stderr = run_play([{module: _unsafe(args), 'register': 'result'}], check, diff, extra_env)
+    try:
+        result = out['plays'][0]['tasks'][0]['hosts']['localhost']
+    except (KeyError, IndexError):
+        raise AssertionError('ansible-playbook gave no result (rc=%d):\n%s\n%s' % (rc, stdout, stderr))
+    result['_stdout'] = stdout
     return result

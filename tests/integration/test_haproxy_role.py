@@ -6,14 +6,10 @@ before the role touches the host) and its template. The real HAProxy runs in the
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
 import pytest
-import yaml
-
-from runner import _Dumper, _unsafe
+from runner import _unsafe, run_play
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 TEMPLATE = os.path.join(ROOT, 'roles', 'haproxy', 'templates', 'haproxy.cfg.j2')
@@ -42,20 +38,8 @@ CASES = [
 
 
 def _play(tasks):
-    with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as f:
-        yaml.dump([dict(hosts='localhost', gather_facts=False, tasks=tasks)], f, Dumper=_Dumper, allow_unicode=True)
-        path = f.name
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-               ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1')
-    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', path]
-    try:
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
-    finally:
-        os.unlink(path)
-    try:
-        return proc.returncode, json.loads(proc.stdout)
-    except ValueError:
-        raise AssertionError('ansible-playbook gave no JSON (rc=%d):\n%s\n%s' % (proc.returncode, proc.stdout, proc.stderr))
+    rc, out, _stdout, _stderr = run_play(tasks)
+    return rc, out
 
 
 def _validate_task(variables):
