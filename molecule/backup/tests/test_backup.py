@@ -37,10 +37,11 @@ def test_configuration_is_private_archiving_and_encrypted(host, repo_side):
                         "grep -E '^(repo1-cipher-type|repo2-cipher-type|compress-type)=' /etc/pgbackrest/pgbackrest.conf")
     assert res.stdout.split() == ['root:postgres:640', 'repo1-cipher-type=aes-256-cbc',
                                   'repo2-cipher-type=aes-256-cbc', 'compress-type=zst']
-    if repo_side is not host:  # the database host holds no passphrase and reaches both repositories over TLS
+    if repo_side is not host:  # the database host reaches both repositories over TLS, encrypting itself
         res = host.run("stat -c '%U:%G:%a' /etc/pgbackrest/pgbackrest.conf && "
-                       "grep -c -E '^repo[12]-(cipher|host-type=tls)' /etc/pgbackrest/pgbackrest.conf")
-        assert res.stdout.split() == ['root:postgres:640', '2'], res.stdout
+                       "grep -E '^repo[12]-(cipher-type|host-type)=' /etc/pgbackrest/pgbackrest.conf")
+        assert res.stdout.split() == ['root:postgres:640', 'repo1-host-type=tls', 'repo1-cipher-type=aes-256-cbc',
+                                      'repo2-host-type=tls', 'repo2-cipher-type=aes-256-cbc'], res.stdout
     out = as_postgres(host, PSQL + " -c \"SELECT current_setting('archive_mode'), current_setting('archive_timeout'), "
                       "current_setting('archive_command')\"")
     mode, timeout, command = out.split('|')
