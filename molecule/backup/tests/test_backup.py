@@ -1,7 +1,9 @@
 """Verify the backup scenario from outside: psql, pgbackrest, pg_ctl, pg_restore, gpg, systemd, files.
 
 Nothing here reads the role's variables; paths are the documented defaults and the values
-converge.yml sets. Each step is one shell script on the host. Every test creates the rows it
+converge.yml sets. Each step is one shell script on the host. `repo_side` (conftest.py) is the
+host holding the repositories: the repository host for pgw-backup-deb12, the host itself otherwise;
+backups, `verify` and the restore test run there. Every test creates the rows it
 checks, so verify can run twice and the tests in any order.
 """
 import json
@@ -30,11 +32,16 @@ def as_postgres(host, script):
 PSQL = 'psql -XAtq -v ON_ERROR_STOP=1 -d postgres'
 
 
-def test_configuration_is_private_archiving_and_encrypted(host):
-    res = host.run("stat -c '%U:%G:%a' /etc/pgbackrest/pgbackrest.conf && "
-                   "grep -E '^(repo1-cipher-type|repo2-cipher-type|compress-type)=' /etc/pgbackrest/pgbackrest.conf")
+def test_configuration_is_private_archiving_and_encrypted(host, repo_side):
+    res = repo_side.run("stat -c '%U:%G:%a' /etc/pgbackrest/pgbackrest.conf && "
+                        "grep -E '^(repo1-cipher-type|repo2-cipher-type|compress-type)=' /etc/pgbackrest/pgbackrest.conf")
     assert res.stdout.split() == ['root:postgres:640', 'repo1-cipher-type=aes-256-cbc',
                                   'repo2-cipher-type=aes-256-cbc', 'compress-type=zst']
+    if repo_side is not host:  # the database host reaches both repositories over TLS, encrypting itself
+        res = host.run("stat -c '%U:%G:%a' /etc/pgbackrest/pgbackrest.conf && "
+                       "grep -E '^repo[12]-(cipher-type|host-type)=' /etc/pgbackrest/pgbackrest.conf")
+        assert res.stdout.split() == ['root:postgres:640', 'repo1-host-type=tls', 'repo1-cipher-type=aes-256-cbc',
+                                      'repo2-host-type=tls', 'repo2-cipher-type=aes-256-cbc'], res.stdout
     out = as_postgres(host, PSQL + " -c \"SELECT current_setting('archive_mode'), current_setting('archive_timeout'), "
                       "current_setting('archive_command')\"")
     mode, timeout, command = out.split('|')
@@ -53,17 +60,22 @@ SCHEDULES = {  # the role's default OnCalendar values, as systemd normalizes the
 }
 
 
-def test_timers_are_scheduled(host):
-    timers = ' '.join(SCHEDULES)
-    res = host.run('systemctl is-enabled %s && systemctl is-active %s' % (timers, timers))
-    assert res.rc == 0 and res.stdout.split() == ['enabled'] * 4 + ['active'] * 4
+def test_timers_are_scheduled(host, repo_side):
+    # backups and the restore test where the repositories are; the logical dump on the database host
+    on = {t: (host if t == 'pgwarden-pg-dump.timer' else repo_side) for t in SCHEDULES}
     for timer, schedule in SCHEDULES.items():
-        shown = host.check_output('systemctl show -p TimersCalendar --value %s' % timer)
+        res = on[timer].run('systemctl is-enabled %s && systemctl is-active %s' % (timer, timer))
+        assert res.rc == 0 and res.stdout.split() == ['enabled', 'active'], (timer, res.stdout)
+        shown = on[timer].check_output('systemctl show -p TimersCalendar --value %s' % timer)
         assert re.findall(r'OnCalendar=(.*?) ;', shown) == [schedule], (timer, shown)
-        assert host.check_output('systemctl show -p Unit --value %s' % timer).startswith('pgwarden-')
+        assert on[timer].check_output('systemctl show -p Unit --value %s' % timer).startswith('pgwarden-')
     # repo2 has no schedule of its own here: it is backed up by the two timers above, its own timers are off
-    res = host.run('systemctl is-enabled pgwarden-backup-repo2-full.timer pgwarden-backup-repo2-diff.timer')
+    res = repo_side.run('systemctl is-enabled pgwarden-backup-repo2-full.timer pgwarden-backup-repo2-diff.timer')
     assert res.stdout.split() == ['disabled', 'disabled'], res.stdout
+    if repo_side is not host:  # nothing backs up or restore-tests on the database host itself
+        off = [t for t in SCHEDULES if t != 'pgwarden-pg-dump.timer']
+        res = host.run('systemctl is-enabled %s' % ' '.join(off))
+        assert res.stdout.split() == ['disabled'] * len(off), res.stdout
 
 
 # Restore into a scratch directory with the pgbackrest options in $OPTS, start the copy on a spare
@@ -104,32 +116,32 @@ def test_point_in_time_restore_into_a_scratch_directory_has_exactly_the_rows_at_
     assert as_postgres(host, PSQL + " -c 'SELECT count(*) FROM pitr'") == '25'
 
 
-def test_repository_is_encrypted_and_verifies_clean(host):
+def test_repository_is_encrypted_and_verifies_clean(host, repo_side):
     as_postgres(host, '''
         %(psql)s -c 'CREATE TABLE IF NOT EXISTS marker (v text)'
         %(psql)s -c "INSERT INTO marker SELECT '%(marker)s' || g FROM generate_series(1, 2000) g"
-        pgbackrest --stanza=main --type=incr backup
-        pgbackrest --stanza=main check
     ''' % dict(psql=PSQL, marker=MARKER))
+    as_postgres(repo_side, 'pgbackrest --stanza=main --type=incr backup')
+    as_postgres(host, 'pgbackrest --stanza=main check')
     for repo in (REPO, REPO2):
-        res = host.run('grep -r -a -l %s %s' % (MARKER, repo))
+        res = repo_side.run('grep -r -a -l %s %s' % (MARKER, repo))
         assert res.rc == 1 and res.stdout == '', 'plaintext marker found in: ' + res.stdout
         # every repository file is OpenSSL aes-256-cbc output ("Salted__"), not bare zstd or INI text
-        res = host.run("find %s -type f -exec sh -c 'head -c 8 \"$1\" | grep -q Salted__ || echo \"$1\"' _ {} \\; ; "
+        res = repo_side.run("find %s -type f -exec sh -c 'head -c 8 \"$1\" | grep -q Salted__ || echo \"$1\"' _ {} \\; ; "
                        "find %s -type f | wc -l" % (repo, repo))
         assert res.rc == 0 and res.stdout.split()[:-1] == [] and int(res.stdout.split()[-1]) > 10, res.stdout
-    out = as_postgres(host, 'pgbackrest --stanza=main --log-level-console=info verify 2>&1')
+    out = as_postgres(repo_side, 'pgbackrest --stanza=main --log-level-console=info verify 2>&1')
     assert 'verify command end: completed successfully' in out, out
     assert 'ERROR' not in out and 'WARN' not in out and 'invalid' not in out, out
 
 
-def test_restore_test_job_writes_a_passing_status(host):
+def test_restore_test_job_writes_a_passing_status(host, repo_side):
     as_postgres(host, '''
         %s -c 'CREATE TABLE IF NOT EXISTS restore_probe (id int primary key)' \
            -c 'INSERT INTO restore_probe VALUES (1), (2), (3) ON CONFLICT DO NOTHING'
         pgbackrest --stanza=main check
     ''' % PSQL)
-    res = host.run('systemctl start pgwarden-restore-test.service; echo "rc=$?"; '
+    res = repo_side.run('systemctl start pgwarden-restore-test.service; echo "rc=$?"; '
                    'cat /var/lib/pgwarden/restore-test.json; test ! -e /var/lib/pgwarden/restore-test')
     rc_line, _nl, status_text = res.stdout.partition('\n')
     status = json.loads(status_text)
@@ -149,14 +161,14 @@ def _repo_backups(host, repo):
 PROBE = "SELECT count(*), md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM repo2_probe"
 
 
-def test_scheduled_backup_reaches_repo2_and_a_restore_from_repo2_alone_is_exact(host):
+def test_scheduled_backup_reaches_repo2_and_a_restore_from_repo2_alone_is_exact(host, repo_side):
     started = int(time.time()) - 5
     as_postgres(host, '''
         %(psql)s -c 'DROP TABLE IF EXISTS repo2_probe' -c 'CREATE TABLE repo2_probe (id int PRIMARY KEY, v text)'
         %(psql)s -c 'INSERT INTO repo2_probe SELECT g, md5(g::text) FROM generate_series(1, 500) g'
     ''' % dict(psql=PSQL))
-    res = host.run('systemctl start pgwarden-backup@diff.service')
-    assert res.rc == 0, host.run('journalctl -u pgwarden-backup@diff.service -n 40 --no-pager').stdout
+    res = repo_side.run('systemctl start pgwarden-backup@diff.service')
+    assert res.rc == 0, repo_side.run('journalctl -u pgwarden-backup@diff.service -n 40 --no-pager').stdout
     for repo in (1, 2):  # the scheduled job backed up both repositories
         newest = max(_repo_backups(host, repo), key=lambda b: b['timestamp']['stop'])
         assert newest['type'] in ('diff', 'full') and newest['timestamp']['start'] >= started, (repo, newest)
@@ -168,11 +180,11 @@ def test_scheduled_backup_reaches_repo2_and_a_restore_from_repo2_alone_is_exact(
     ''' % dict(psql=PSQL, probe=PROBE)).splitlines()[-1]
     assert live.startswith('700|')
     # repo1 is lost: move it away while restoring; backup and WAL must come from repo2 alone
-    assert host.run('mv %s %s.away', REPO, REPO).rc == 0
+    assert repo_side.run('mv %s %s.away', REPO, REPO).rc == 0
     try:
         restored = as_postgres(host, 'OPTS=--repo=2\nQUERY=%s\n%s' % (_q(PROBE), SCRATCH_RESTORE))
     finally:
-        assert host.run('mv %s.away %s', REPO, REPO).rc == 0
+        assert repo_side.run('mv %s.away %s', REPO, REPO).rc == 0
     assert restored.splitlines()[-1] == live  # the same 700 rows with the same contents
 
 

@@ -1,12 +1,15 @@
 """The operational playbooks (backup.yml, restore_drill.yml, restore.yml) run as an operator runs them:
 ansible-playbook from the controller against an inventory whose group is `postgresql` (the group
-site.yml uses), with no pgwarden_hosts override. Each test sets up the rows it checks."""
+site.yml uses), with no pgwarden_hosts override. pgw-backup-deb12's inventory names its repository
+host (pgbackrest_repo_host): the backup and the restore drill run there. Each test sets up the rows it checks."""
 import json
 import os
 import subprocess
 import tempfile
 
 import pytest
+
+from conftest import REPO_HOST, WITH_REPO_HOST
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 PSQL = 'runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -d postgres -c %s'
@@ -21,9 +24,13 @@ def playbook(host):
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip(),
         ANSIBLE_PIPELINING='true', ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json')
+    conn = 'ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3'
     with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as inv:
-        inv.write('[postgresql]\n%s ansible_connection=containers.podman.podman '
-                  'ansible_python_interpreter=/usr/bin/python3\n' % name)
+        if name == WITH_REPO_HOST:  # backups and the restore drill run on its repository host
+            inv.write('[postgresql]\n%s %s pgbackrest_repo_host=%s\n[pgbackrest_repository]\n%s %s\n'
+                      % (name, conn, REPO_HOST, REPO_HOST, conn))
+        else:
+            inv.write('[postgresql]\n%s %s\n' % (name, conn))
 
     def run(pb, *extra):
         cmd = ['ansible-playbook', '-i', inv.name, os.path.join(ROOT, 'playbooks', pb + '.yml')] + list(extra)
