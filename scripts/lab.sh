@@ -41,6 +41,8 @@ up() {
   scripts/build-images.sh 12 13
   scripts/podman-dns-check.sh
   ANSIBLE_COLLECTIONS_PATH="$(scripts/collection-path.sh)"; export ANSIBLE_COLLECTIONS_PATH
+  # podman exec with pipelining (scripts/connection_plugins/podman.py)
+  export ANSIBLE_CONNECTION_PLUGINS="$PWD/scripts/connection_plugins" ANSIBLE_PIPELINING=True
   podman network exists "$NET" || podman network create "$NET" >/dev/null
   for h in "${HOSTS[@]}"; do start_host "${h%%:*}" "${h##*:}"; done
   for h in "${HOSTS[@]}"; do wait_booted "${h%%:*}"; done
@@ -52,7 +54,7 @@ up() {
     echo "  hosts:"
     for h in "${HOSTS[@]}"; do echo "    ${h%%:*}:"; done
     echo "  vars:"
-    echo "    ansible_connection: containers.podman.podman"
+    echo "    ansible_connection: podman"
     echo "    ansible_python_interpreter: /usr/bin/python3"
     echo "    # The lab network may reach the servers over TLS with scram (hostssl only)."
     echo "    hardening_listen_addresses: ['*']"

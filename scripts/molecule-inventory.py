@@ -16,7 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def inventory(scenario):
     with open(os.path.join(ROOT, 'molecule', scenario, 'molecule.yml')) as f:
         mol = yaml.safe_load(f)
-    conn = dict(ansible_connection='containers.podman.podman', ansible_python_interpreter='/usr/bin/python3')
+    conn = dict(ansible_connection='podman', ansible_python_interpreter='/usr/bin/python3')
     inv = dict(all=dict(hosts={}, children={}))
     prov = (mol.get('provisioner') or {}).get('inventory') or {}
     host_vars = prov.get('host_vars') or {}

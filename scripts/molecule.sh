@@ -21,6 +21,9 @@ mkdir -p "$PGW_APT_CACHE/deb12/partial" "$PGW_APT_CACHE/deb13/partial"
 # linked back after (scripts/apt-cache.py).
 apt_cache() { "$(command -v "$VENV/bin/python" || command -v python3)" scripts/apt-cache.py "$@"; }
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0}"
+# The podman connection with pipelining (scripts/connection_plugins/podman.py): one podman exec
+# per task instead of four, about half the wall time of a converge.
+export ANSIBLE_CONNECTION_PLUGINS="$root/scripts/connection_plugins" ANSIBLE_PIPELINING=True
 
 scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
 # Every scenario reaches its hosts by container name: prove name resolution works first.

@@ -24,7 +24,7 @@ def playbook(host):
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip(),
         ANSIBLE_PIPELINING='true', ANSIBLE_NOCOLOR='1', ANSIBLE_STDOUT_CALLBACK='ansible.builtin.default',
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1', ANSIBLE_CALLBACK_RESULT_FORMAT='json')
-    conn = 'ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3'
+    conn = 'ansible_connection=podman ansible_python_interpreter=/usr/bin/python3'
     with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as inv:
         if name == WITH_REPO_HOST:  # backups and the restore drill run on its repository host
             inv.write('[postgresql]\n%s %s pgbackrest_repo_host=%s\n[pgbackrest_repository]\n%s %s\n'

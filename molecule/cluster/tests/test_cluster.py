@@ -160,7 +160,7 @@ def _run_playbook(name, *extra, where='playbooks'):
         ANSIBLE_PIPELINING='true', ANSIBLE_NOCOLOR='1')
     with tempfile.NamedTemporaryFile('w', suffix='.ini', delete=False) as inv:
         inv.write('[postgresql]\n' + ''.join(
-            '%s ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3\n' % m
+            '%s ansible_connection=podman ansible_python_interpreter=/usr/bin/python3\n' % m
             for m in MEMBERS))
         inv.write('[postgresql:vars]\npatroni_restapi_password=%s\n' % API_PASSWORD)
     try:
