@@ -1,7 +1,7 @@
 """Hosts of the backup scenario: two database hosts and the repository host of pgw-backup-deb12.
 
 The tests of test_backup.py, test_playbooks.py and test_wal_archiving_alert.py run on each database
-host; where the repositories are (and the backups and the restore test run) depends on the host:
+host (their `testinfra_only`); where the repositories are (and the backups and the restore test run) depends on the host:
 pgw-backup-deb12 has them on pgw-backup-repo (pgBackRest's TLS server), pgw-backup-deb13 on itself.
 test_repo_host.py runs once, on pgw-backup-deb12, and reaches the repository host with podman exec.
 """
@@ -15,13 +15,6 @@ WITH_REPO_HOST = 'pgw-backup-deb12'  # its repositories are on REPO_HOST
 def host_name(host):
     backend = host.backend
     return getattr(backend, 'host', None) or getattr(backend, 'name', None)
-
-
-@pytest.fixture(autouse=True)
-def _database_hosts_only(request, host):
-    """The repository host runs no PostgreSQL: the database checks skip it (test_repo_host.py drives it)."""
-    if host_name(host) == REPO_HOST:
-        pytest.skip('%s is the repository host, checked from test_repo_host.py' % REPO_HOST)
 
 
 @pytest.fixture(scope='module')

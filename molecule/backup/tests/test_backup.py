@@ -10,6 +10,9 @@ import json
 import re
 import time
 
+# The database hosts; the repository host is checked from test_repo_host.py.
+testinfra_only = ['pgw-backup-deb12', 'pgw-backup-deb13']
+
 MARKER = 'PGWARDEN-PLAINTEXT-MARKER-4e1d'
 REPO = '/var/lib/pgbackrest'
 REPO2 = '/var/lib/pgbackrest-repo2'

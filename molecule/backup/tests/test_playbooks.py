@@ -11,6 +11,9 @@ import pytest
 
 from conftest import REPO_HOST, WITH_REPO_HOST
 
+# The database hosts; the repository host is checked from test_repo_host.py.
+testinfra_only = ['pgw-backup-deb12', 'pgw-backup-deb13']
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
 PSQL = 'runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -d postgres -c %s'
 

@@ -14,14 +14,16 @@ from conftest import REPO_HOST, WITH_REPO_HOST, host_name
 from test_backup import PSQL, REPO, REPO2, as_postgres
 from test_wal_archiving_alert import health
 
+# Only pgw-backup-deb12 keeps its repositories on the repository host.
+testinfra_only = ['pgw-backup-deb12']
+
 ARCHIVER = PSQL + ' -c "SELECT failed_count, archived_count, coalesce(last_archived_wal, \'\') FROM pg_stat_archiver"'
 READY = PSQL + " -c \"SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name ~ '[.]ready$'\""
 
 
 @pytest.fixture(scope='module')
 def db(host):
-    if host_name(host) != WITH_REPO_HOST:
-        pytest.skip('only %s has a repository host' % WITH_REPO_HOST)
+    assert host_name(host) == WITH_REPO_HOST, 'testinfra_only keeps this module on %s' % WITH_REPO_HOST
     return host
 
 

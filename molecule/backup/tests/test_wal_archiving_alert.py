@@ -8,6 +8,9 @@ import time
 
 from test_backup import PSQL, as_postgres
 
+# The database hosts; the repository host is checked from test_repo_host.py.
+testinfra_only = ['pgw-backup-deb12', 'pgw-backup-deb13']
+
 ARCHIVER = PSQL + ' -c "SELECT failed_count, coalesce(last_archived_time > last_failed_time, false) FROM pg_stat_archiver"'
 
 

@@ -16,8 +16,7 @@ def name(host):
     """The inventory name of the host under test; the checks are made on the database hosts."""
     backend = host.backend
     current = getattr(backend, "host", None) or getattr(backend, "name", None)
-    if current not in SERVERS:
-        pytest.skip("the client container is a test tool, not a database host")
+    assert current in SERVERS, "the client container is a test tool: testinfra_only leaves it out"
     return current
 
 

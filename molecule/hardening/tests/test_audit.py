@@ -8,6 +8,9 @@ import tempfile
 
 import pytest
 
+# The database hosts; the client container is a test tool.
+testinfra_only = ['pgw-hardening-deb12', 'pgw-hardening-deb13']
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 

@@ -5,6 +5,9 @@ import time
 
 from test_hardening import psql
 
+# The database hosts; the client container is a test tool.
+testinfra_only = ['pgw-hardening-deb12', 'pgw-hardening-deb13']
+
 SCRAPE = ("python3 -c 'import urllib.request; "
           "print(urllib.request.urlopen(\"http://127.0.0.1:9187/metrics\", timeout=10).read().decode())'")
 

@@ -5,6 +5,9 @@ import re
 
 from test_hardening import remote, tls
 
+# The database hosts; the client container is a test tool.
+testinfra_only = ['pgw-hardening-deb12', 'pgw-hardening-deb13']
+
 PROBE = ("python3 -c 'import socket, sys; s = socket.create_connection((sys.argv[1], 5432), timeout=3)' %s")
 
 

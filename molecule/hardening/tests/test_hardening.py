@@ -3,6 +3,9 @@
 import shlex
 import uuid
 
+# The database hosts; the client container is a test tool.
+testinfra_only = ['pgw-hardening-deb12', 'pgw-hardening-deb13']
+
 
 def psql(host, sql, db="postgres"):
     """A query as the postgres OS user over the unix socket; rows as lists."""

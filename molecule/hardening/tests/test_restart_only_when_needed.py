@@ -7,6 +7,9 @@ import subprocess
 
 from test_hardening import psql
 
+# The database hosts; the client container is a test tool.
+testinfra_only = ['pgw-hardening-deb12', 'pgw-hardening-deb13']
+
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HANDLER = 'RUNNING HANDLER [pgwarden.postgresql.hardening : Restart PostgreSQL'
 
