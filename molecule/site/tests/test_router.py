@@ -10,7 +10,8 @@ import time
 import pytest
 import testinfra
 
-ROUTER = 'pgw-site-1'
+ROUTER = 'pgw-site-repo'
+MEMBER = 'pgw-site-1'  # patronictl runs on a member
 CA = '/etc/postgresql/pgwarden-tls/ca.crt'
 SUPERUSER_PASSWORD = 'Super-pw-cluster-1'
 

@@ -53,3 +53,26 @@ def test_restore_from_the_second_repository_alone():
 
 def _quote(s):
     return "'" + s.replace("'", "'\"'\"'") + "'"
+
+
+def test_restore_drill_playbook_runs_the_restore_test_on_the_repository_host():
+    """playbooks/restore_drill.yml with the site's inventory (groups only): the test runs on pgw-site-repo."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('ANSIBLE_', 'MOLECULE_'))}
+    env.update(ANSIBLE_COLLECTIONS_PATH=subprocess.check_output(
+        [os.path.join(root, 'scripts', 'collection-path.sh')], text=True).strip(), ANSIBLE_NOCOLOR='1')
+    with tempfile.NamedTemporaryFile('w', suffix='.yml', delete=False) as inv:
+        inv.write(subprocess.check_output([sys.executable, os.path.join(root, 'scripts', 'molecule-inventory.py'), 'site'],
+                                          text=True))
+    try:
+        proc = subprocess.run(['ansible-playbook', '-i', inv.name, os.path.join(root, 'playbooks', 'restore_drill.yml')],
+                              env=env, cwd=root, capture_output=True, text=True, timeout=900, check=False)
+    finally:
+        os.unlink(inv.name)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and 'Restore test passed' in out, out[-4000:]
+    assert '-> pgw-site-repo' in out, out[-4000:]  # delegated to the repository host
