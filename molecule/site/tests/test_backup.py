@@ -25,6 +25,8 @@ def _newest(repo):
 def test_scheduled_full_backup_is_taken_from_a_standby_into_both_repositories():
     started = int(time.time()) - 5
     repo = host(REPO_HOST)
+    log = '/var/log/pgbackrest/main-backup.log'
+    replayed_before = _count(repo, log, 'replay on the standby reached')
     res = repo.run('systemctl start pgwarden-backup@full.service')
     journal = repo.run('journalctl -u pgwarden-backup@full.service --since=@%d --no-pager -o cat' % started).stdout
     assert res.rc == 0, journal
@@ -33,8 +35,14 @@ def test_scheduled_full_backup_is_taken_from_a_standby_into_both_repositories():
         assert 'full backup to repo%d taken from a standby (backup-standby)' % n in journal, journal
         newest = _newest(n)
         assert newest['type'] == 'full' and newest['timestamp']['start'] >= started, (n, newest)
-    log = repo.check_output('grep "backup command begin" /var/log/pgbackrest/main-backup.log | tail -2')
-    assert log.count('--backup-standby') == 2, log
+    begun = repo.check_output('grep "backup command begin" %s | tail -2', log)
+    assert begun.count('--backup-standby') == 2, begun
+    # pgBackRest waited for a standby's replay to reach the backup's start: the files came from there
+    assert _count(repo, log, 'replay on the standby reached') - replayed_before == 2
+
+
+def _count(repo, path, text):
+    return int(repo.check_output('grep -c %s %s || true', text, path) or 0)
 
 
 def test_rows_before_the_failovers():
