@@ -80,7 +80,13 @@ class Scratch(object):
         opts = ['-c port=%d' % self.port, "-c listen_addresses=''", "-c unix_socket_directories='%s'" % self.sock,
                 '-c archive_mode=off', '-c ssl=off', '-c logging_collector=off', "-c log_destination=stderr",
                 "-c hba_file='%s/pg_hba.conf'" % self.root, "-c ident_file='%s/pg_ident.conf'" % self.root,
-                "-c config_file='%s/postgresql.conf'" % self.root, '-c shared_buffers=64MB', '-c cluster_name=restore-test']
+                "-c config_file='%s/postgresql.conf'" % self.root, '-c shared_buffers=64MB', '-c cluster_name=restore-test',
+                # No connections before the promotion: with hot_standby on, WAL that raised max_connections (or another
+                # of CONTROL_SETTINGS) after the backup pauses recovery for good ("insufficient parameter settings").
+                '-c hot_standby=off',
+                # CREATE EXTENSION amcheck must not fire the databases' event triggers (pgaudit's need its library,
+                # which a repository host does not have): the scratch copy runs as a replica would.
+                '-c session_replication_role=replica']
         for line, setting in sorted(CONTROL_SETTINGS.items()):
             m = re.search(r'^%s:\s*(\d+)' % re.escape(line), control, re.M)
             if m:
