@@ -53,7 +53,7 @@ secrets() {  # generated once, never printed; re-used on every run
   mkdir -p "$STATE/group_vars/all"; chmod 0700 "$STATE"
   [ -s "$f" ] && return 0
   (umask 077; python3 - "$f" <<'PY'
-import secrets, sys
+import datetime, secrets, sys
 names = ['patroni_superuser_password', 'patroni_replication_password', 'patroni_rewind_password',
          'patroni_restapi_password', 'etcd_root_password', 'etcd_patroni_password', 'pgbackrest_cipher_pass',
          'pgbackrest_repo2_cipher_pass', 'pgbackrest_pg_dump_passphrase', 'pgbouncer_auth_password']
@@ -61,6 +61,9 @@ with open(sys.argv[1], 'w') as f:
     f.write('---\n# Lab secrets, generated once by scripts/lab.sh (mode 0600). A real site keeps them in Ansible Vault.\n')
     for n in names:
         f.write('%s: "%s"\n' % (n, secrets.token_urlsafe(24)))
+    # The application login of the access model (password policy: 16+ characters, 3 classes; VALID UNTIL ahead).
+    f.write('lab_app_password: "%sAa1-"\n' % secrets.token_urlsafe(24))
+    f.write('lab_app_valid_until: "%s"\n' % (datetime.date.today() + datetime.timedelta(days=300)).isoformat())
 PY
   )
   echo "lab: generated the lab secrets in $f (mode 0600)"
@@ -133,7 +136,7 @@ converge() {
 }
 
 report() {
-  ansible-playbook -i "$STATE/inventory.yml" playbooks/report.yml
+  ansible-playbook -i "$STATE/inventory.yml" playbooks/report.yml -e report_user=app_user -e report_dbname=app
 }
 
 fetch_ca() {  # the site's CA, for clients on this machine (sslrootcert)
@@ -169,8 +172,9 @@ Lab is up (inventory: lab/.state/inventory.yml). A shell or psql on a member:
   podman exec -it pgw-lab-db1 bash
   podman exec -it -u postgres pgw-lab-db1 psql      # the local member (leader or replica)
 Through the router from inside the lab network (verify-full), e.g. from pgw-lab-db1:
-  podman exec -it -u postgres pgw-lab-db1 psql "host=pgw-lab-repo port=5000 dbname=postgres user=postgres sslmode=verify-full sslrootcert=/etc/postgresql/pgwarden-tls/ca.crt"
-  (the superuser's password: patroni_superuser_password in lab/.state/group_vars/all/secrets.yml)
+  podman exec -it pgw-lab-db1 psql "host=pgw-lab-repo port=5000 dbname=app user=app_user sslmode=verify-full sslrootcert=/etc/postgresql/pgwarden-tls/ca.crt"
+  (app_user's password: lab_app_password in lab/.state/group_vars/all/secrets.yml; port 5001 = replicas,
+   host=pgw-lab-db1 port=6432 = PgBouncer on a member)
 Re-apply:  scripts/lab.sh up     Report only: scripts/lab.sh report     Remove: scripts/lab.sh down
 MSG
 }
