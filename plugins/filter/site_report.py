@@ -64,8 +64,14 @@ def _epoch(iso):
     return (ts - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)).total_seconds()
 
 
+def is_loopback(rule):
+    """A host rule that only this machine can use (127.0.0.0/8, ::1, samehost, localhost): no network, no TLS needed."""
+    address = str(rule.get('address') or '')
+    return address in ('samehost', 'localhost', '::1') or address.startswith('127.') or address.startswith('::1/')
+
+
 def tls_state(server):
-    """TLS on a server: ssl on, and every pg_hba rule for a network connection is hostssl.
+    """TLS on a server: ssl on, and every pg_hba rule for a network connection (not loopback) is hostssl.
 
     Returns dict(on, ssl, min_protocol, hostssl, plain_network (the rules letting a network in without TLS),
     hba_known)."""
@@ -73,7 +79,8 @@ def tls_state(server):
     hba = server.get('hba')
     rules = [r for r in (hba or []) if not r.get('error')]
     hostssl = [r for r in rules if r.get('type') == 'hostssl']
-    plain = [r for r in rules if r.get('type') in ('host', 'hostnossl') and r.get('auth_method') != 'reject']
+    plain = [r for r in rules if r.get('type') in ('host', 'hostnossl') and r.get('auth_method') != 'reject'
+             and not is_loopback(r)]
     ssl = settings.get('ssl') == 'on'
     return dict(on=ssl and hba is not None and not plain, ssl=ssl, min_protocol=settings.get('ssl_min_protocol_version'),
                 hostssl=len(hostssl), hba_known=hba is not None,
@@ -110,7 +117,7 @@ def members(hosts, groups, opts):
     for name in groups.get('postgresql') or []:
         h = hosts.get(name) or {}
         server = h.get('server') or {}
-        row = dict(host=name, version=server.get('version'), role=None, state=None, timeline=None, lag_bytes=None,
+        row = dict(host=name, version=(server.get('version') or '').split(' ')[0] or None, role=None, state=None, timeline=None, lag_bytes=None,
                    lag_seconds=None, problem=None)
         if h.get('unreachable'):
             row.update(state='unreachable', problem='%s: unreachable' % name)

@@ -12,12 +12,17 @@ HBA_OK = [
          netmask='255.255.0.0', auth_method='scram-sha-256'),
     dict(line_number=4, type='host', database=['all'], user_name=['all'], address='0.0.0.0', netmask='0.0.0.0',
          auth_method='reject'),
+    # Loopback without TLS never leaves the host (Patroni's own rules).
+    dict(line_number=5, type='host', database=['all'], user_name=['all'], address='127.0.0.1', netmask='255.255.255.255',
+         auth_method='scram-sha-256'),
+    dict(line_number=6, type='host', database=['all'], user_name=['all'], address='::1',
+         netmask='ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', auth_method='scram-sha-256'),
 ]
 
 
 def server(in_recovery=False, ssl='on', libs='pgaudit', log='ddl,role', ext='1.7', hba=None, lag=None):
     items = [dict(name='replay', lag_bytes=lag or 0, lag_seconds=0.5)] if in_recovery else []
-    return dict(version='15.20', in_recovery=in_recovery, pgaudit_extension=ext,
+    return dict(version='15.20 (Debian 15.20-0+deb12u1)', in_recovery=in_recovery, pgaudit_extension=ext,
                 settings={'ssl': ssl, 'ssl_min_protocol_version': 'TLSv1.2', 'shared_preload_libraries': libs,
                           'pgaudit.log': log, 'port': '5432'},
                 hba=HBA_OK if hba is None else hba, replication=dict(in_recovery=in_recovery, items=items))
