@@ -139,6 +139,12 @@ report() {
   ansible-playbook -i "$STATE/inventory.yml" playbooks/report.yml -e report_user=app_user -e report_dbname=app
 }
 
+restore_test_once() {  # a new lab runs the monthly restore test once, so the report has its status
+  echo "lab: running the restore test once on $REPO_HOST (pgwarden-restore-test.service; its timer runs it monthly)"
+  podman exec "$REPO_HOST" systemctl start pgwarden-restore-test.service ||
+    echo "lab: the restore test failed: podman exec $REPO_HOST journalctl -u pgwarden-restore-test" >&2
+}
+
 fetch_ca() {  # the site's CA, for clients on this machine (sslrootcert)
   podman cp "${DB_HOSTS[0]}:/etc/postgresql/pgwarden-tls/ca.crt" "$STATE/ca.crt" 2>/dev/null || true
 }
@@ -164,6 +170,7 @@ up() {
   converge || rc=$?
   apt_cache keep "${args[@]}"
   [ "$rc" -eq 0 ] || exit "$rc"
+  [ "$created" -eq "${#HOSTS[@]}" ] && restore_test_once
   fetch_ca
   report
   cat <<MSG
