@@ -1,7 +1,7 @@
 """Failover drill figures: run playbooks/failover_drill.yml N times per kind and print median/min/max
 next to issue 11's targets, with the load average at the start and the end.
 
-  .venv/bin/python benchmarks/failover/run.py --scenario cluster -n 3                  # a converged molecule scenario
+  .venv/bin/python benchmarks/failover/run.py --scenario site -n 3                     # a converged molecule scenario (the default)
   .venv/bin/python benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
 
 Each run's JSON report is kept in --out (default benchmarks/failover/results/<timestamp>/); the summary
@@ -72,9 +72,10 @@ def _fmt(value):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    g = p.add_mutually_exclusive_group(required=True)
+    g = p.add_mutually_exclusive_group()
     g.add_argument('-i', '--inventory')
-    g.add_argument('--scenario', help='a converged molecule scenario (scripts/molecule-inventory.py)')
+    g.add_argument('--scenario', default='site',
+                   help='a converged molecule scenario (scripts/molecule-inventory.py); default site')
     p.add_argument('-n', type=int, default=3)
     p.add_argument('--kinds', default='host,postgres,switchover')
     p.add_argument('-e', action='append', default=[], help='extra variables for the playbook')

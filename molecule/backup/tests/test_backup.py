@@ -128,7 +128,7 @@ def test_repository_is_encrypted_and_verifies_clean(host, repo_side):
         assert res.rc == 1 and res.stdout == '', 'plaintext marker found in: ' + res.stdout
         # every repository file is OpenSSL aes-256-cbc output ("Salted__"), not bare zstd or INI text
         res = repo_side.run("find %s -type f -exec sh -c 'head -c 8 \"$1\" | grep -q Salted__ || echo \"$1\"' _ {} \\; ; "
-                       "find %s -type f | wc -l" % (repo, repo))
+                            "find %s -type f | wc -l" % (repo, repo))
         assert res.rc == 0 and res.stdout.split()[:-1] == [] and int(res.stdout.split()[-1]) > 10, res.stdout
     out = as_postgres(repo_side, 'pgbackrest --stanza=main --log-level-console=info verify 2>&1')
     assert 'verify command end: completed successfully' in out, out
@@ -142,7 +142,7 @@ def test_restore_test_job_writes_a_passing_status(host, repo_side):
         pgbackrest --stanza=main check
     ''' % PSQL)
     res = repo_side.run('systemctl start pgwarden-restore-test.service; echo "rc=$?"; '
-                   'cat /var/lib/pgwarden/restore-test.json; test ! -e /var/lib/pgwarden/restore-test')
+                        'cat /var/lib/pgwarden/restore-test.json; test ! -e /var/lib/pgwarden/restore-test')
     rc_line, _nl, status_text = res.stdout.partition('\n')
     status = json.loads(status_text)
     assert rc_line == 'rc=0' and status['result'] == 'passed', res.stdout

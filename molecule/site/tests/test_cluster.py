@@ -15,7 +15,7 @@ import pytest
 import testinfra
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-MEMBERS = ['pgw-cluster-1', 'pgw-cluster-2', 'pgw-cluster-3']
+MEMBERS = ['pgw-site-1', 'pgw-site-2', 'pgw-site-3']
 CA = '/etc/postgresql/pgwarden-tls/ca.crt'
 API_USER, API_PASSWORD = 'patroni', 'Api-pw-cluster-1'
 ETCD_ROOT_PASSWORD, ETCD_PATRONI_PASSWORD = 'Etcd-root-pw-1', 'Etcd-patroni-pw-1'
@@ -144,9 +144,9 @@ def test_etcd_refuses_plaintext_and_anonymous_clients(members):
     assert _etcdctl(m, '--endpoints=http://%s:2379' % MEMBERS[1], 'get', '--prefix', '/service/').rc != 0
     anonymous = _etcdctl(m, tls, 'get', '--prefix', '/service/')
     assert anonymous.rc != 0 and 'user name is empty' in anonymous.stderr
-    patroni = _etcdctl(m, tls, 'get', '--prefix', '--keys-only', '/service/pgw-cluster/',
+    patroni = _etcdctl(m, tls, 'get', '--prefix', '--keys-only', '/service/pgw-site/',
                        user='patroni:' + ETCD_PATRONI_PASSWORD)
-    assert patroni.rc == 0 and '/service/pgw-cluster/leader' in patroni.stdout
+    assert patroni.rc == 0 and '/service/pgw-site/leader' in patroni.stdout
     outside = _etcdctl(m, tls, 'put', '/elsewhere', 'x', user='patroni:' + ETCD_PATRONI_PASSWORD)
     assert outside.rc != 0 and 'permission denied' in outside.stderr
     health = _etcdctl(m, tls, 'endpoint', 'health', '--cluster', user='root:' + ETCD_ROOT_PASSWORD)
@@ -196,7 +196,7 @@ def test_switchover_to_an_unknown_member_is_refused(members):
 
 def test_parameter_change_reaches_the_running_cluster_and_restarts_members(members):
     wait_for('a healthy cluster', lambda: healthy(members))
-    rc, out = _run_playbook('reparam.yml', where='molecule/cluster')
+    rc, out = _run_playbook('reparam.yml', where='molecule/site')
     assert rc == 0, out
     seen = {name: psql(member, 'SHOW max_connections') for name, member in members.items()}
     assert set(seen.values()) == {'120'}, seen

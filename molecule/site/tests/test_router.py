@@ -1,4 +1,4 @@
-"""The router (roles/haproxy on pgw-cluster-1) checked from outside with psql and verify-full.
+"""The router (roles/haproxy on pgw-site-1) checked from outside with psql and verify-full.
 
 Runs after test_cluster.py and test_drills.py (file order), so the leader has moved several times by
 then (switchover, failovers) and HAProxy was never reconfigured: the read-write port must reach
@@ -10,7 +10,8 @@ import time
 import pytest
 import testinfra
 
-ROUTER = 'pgw-cluster-1'
+ROUTER = 'pgw-site-repo'
+MEMBER = 'pgw-site-1'  # patronictl runs on a member
 CA = '/etc/postgresql/pgwarden-tls/ca.crt'
 SUPERUSER_PASSWORD = 'Super-pw-cluster-1'
 
@@ -27,8 +28,13 @@ def through(router, port, query):
     return res.rc, res.stdout.strip(), res.stderr.strip()
 
 
+def patronictl(*args):
+    member = testinfra.get_host('podman://' + MEMBER)
+    return member.check_output('patronictl -c /etc/patroni/config.yml ' + ' '.join(['%s'] * len(args)), *args)
+
+
 def leader_and_addresses(router):
-    members = json.loads(router.check_output('patronictl -c /etc/patroni/config.yml list -f json'))
+    members = json.loads(patronictl('list', '-f', 'json'))
     leader = [m['Member'] for m in members if m['Role'] == 'Leader'][0]
     address = {m['Member']: router.check_output('getent hosts %s', m['Member']).split()[0] for m in members}
     return leader, address
@@ -52,6 +58,20 @@ def test_read_write_port_reaches_the_current_leader_with_verify_full(router):
         return rc == 0 and out == 'f|%s' % address[leader], (rc, out, err)
     wait('the read-write port on the leader ' + leader, probe)
     rc, out, err = through(router, 5000, 'CREATE TABLE IF NOT EXISTS router_probe (id int); INSERT INTO router_probe VALUES (1)')
+    assert rc == 0, err
+
+
+def test_switchover_keeps_the_read_write_port_on_the_leader(router):
+    old, address = leader_and_addresses(router)
+    members = json.loads(patronictl('list', '-f', 'json'))
+    candidate = [m['Member'] for m in members if m['Role'] != 'Leader' and m['State'] in ('running', 'streaming')][0]
+    patronictl('switchover', '--leader', old, '--candidate', candidate, '--force')
+
+    def probe():
+        rc, out, err = through(router, 5000, 'SELECT pg_is_in_recovery(), host(inet_server_addr())')
+        return rc == 0 and out == 'f|%s' % address[candidate], (rc, out, err)
+    wait('the read-write port on the new leader ' + candidate, probe)
+    rc, out, err = through(router, 5000, 'INSERT INTO router_probe VALUES (2)')
     assert rc == 0, err
 
 

@@ -14,7 +14,7 @@ import tempfile
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
-SCENARIO = 'cluster'
+SCENARIO = 'site'
 
 
 @pytest.fixture(scope='module')
@@ -23,7 +23,7 @@ def drill():
     env.update(ANSIBLE_COLLECTIONS_PATH=subprocess.check_output(
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip(),
         ANSIBLE_PIPELINING='true', ANSIBLE_NOCOLOR='1')
-    tmp = tempfile.mkdtemp(prefix='pgw-cluster-drill-')
+    tmp = tempfile.mkdtemp(prefix='pgw-site-drill-')
     inv = os.path.join(tmp, 'inventory.yml')
     with open(inv, 'w') as f:
         f.write(subprocess.check_output([sys.executable, os.path.join(ROOT, 'scripts', 'molecule-inventory.py'), SCENARIO],
