@@ -81,6 +81,11 @@ class Scratch(object):
                 '-c archive_mode=off', '-c ssl=off', '-c logging_collector=off', "-c log_destination=stderr",
                 "-c hba_file='%s/pg_hba.conf'" % self.root, "-c ident_file='%s/pg_ident.conf'" % self.root,
                 "-c config_file='%s/postgresql.conf'" % self.root, '-c shared_buffers=64MB', '-c cluster_name=restore-test']
+        # Libraries the restored databases need loaded (pgaudit: its event triggers refuse DDL without it). On a
+        # Patroni member they come from Patroni's configuration, which the test does not use.
+        libs = [lib for lib in self.cfg.get('preload_libraries') or [] if re.match(r'^[a-z0-9][a-z0-9_.+-]*$', lib)]
+        if libs:
+            opts.append("-c shared_preload_libraries='%s'" % ','.join(libs))
         for line, setting in sorted(CONTROL_SETTINGS.items()):
             m = re.search(r'^%s:\s*(\d+)' % re.escape(line), control, re.M)
             if m:
