@@ -2,7 +2,7 @@
 and the configuration it renders routes by Patroni's REST checks.
 
 One ansible-playbook run per test, on localhost, running only the role's validate tasks (they run
-before the role touches the host) and its template. The real HAProxy runs in the cluster scenario.
+before the role touches the host) and its template. The real HAProxy runs in the site scenario (on the repository host).
 """
 import json
 import os

@@ -4,10 +4,15 @@ and now).
 
 - Point in time across the failovers: rows written before them (test_backup.py) and after them; a restore to
   a time T after the failovers (repo1) has exactly the rows the cluster committed up to T.
-- repo2 alone: with a configuration that knows no repo1, the newest backup and the WAL in repo2 restore
-  exactly the rows the cluster has.
+- repo2 alone: with repo1 moved away, the newest backup and the WAL in repo2 restore exactly the rows the
+  cluster has.
 """
-from sitelib import PSQL, REPO_HOST, as_postgres, leader, scratch_restore
+import os
+import subprocess
+import sys
+import tempfile
+
+from sitelib import PSQL, REPO_HOST, as_postgres, host, leader, scratch_restore
 
 PROBE = "SELECT count(*), md5(string_agg(id || ':' || phase, ',' ORDER BY id)) FROM site_pitr"
 
@@ -41,13 +46,12 @@ def test_restore_from_the_second_repository_alone():
         pgbackrest --stanza=main check
         %(psql)s -c "%(probe)s"
     ''' % dict(psql=PSQL, probe=PROBE)).splitlines()[-1]
-    # a configuration without repo1: the backup and the WAL can only come from repo2
-    as_postgres(REPO_HOST, "grep -v '^repo1-' /etc/pgbackrest/restore-test.conf > /var/tmp/site-repo2-only.conf && "
-                           "chmod 600 /var/tmp/site-repo2-only.conf && ! grep -q '^repo1-' /var/tmp/site-repo2-only.conf")
+    # repo1 is lost: moved away while restoring, so the backup and the WAL can only come from repo2
+    assert host(REPO_HOST).run('mv /var/lib/pgbackrest /var/lib/pgbackrest.away').rc == 0
     try:
-        restored = scratch_restore('/var/tmp/site-repo2-only.conf', '--repo=2', PROBE)
+        restored = scratch_restore('/etc/pgbackrest/restore-test.conf', '--repo=2', PROBE)
     finally:
-        as_postgres(REPO_HOST, 'rm -f /var/tmp/site-repo2-only.conf')
+        assert host(REPO_HOST).run('mv /var/lib/pgbackrest.away /var/lib/pgbackrest').rc == 0
     assert restored == live
 
 
@@ -57,10 +61,6 @@ def _quote(s):
 
 def test_restore_drill_playbook_runs_the_restore_test_on_the_repository_host():
     """playbooks/restore_drill.yml with the site's inventory (groups only): the test runs on pgw-site-repo."""
-    import os
-    import subprocess
-    import sys
-    import tempfile
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..'))
     env = {k: v for k, v in os.environ.items() if not k.startswith(('ANSIBLE_', 'MOLECULE_'))}
     env.update(ANSIBLE_COLLECTIONS_PATH=subprocess.check_output(

@@ -80,12 +80,13 @@ class Scratch(object):
         opts = ['-c port=%d' % self.port, "-c listen_addresses=''", "-c unix_socket_directories='%s'" % self.sock,
                 '-c archive_mode=off', '-c ssl=off', '-c logging_collector=off', "-c log_destination=stderr",
                 "-c hba_file='%s/pg_hba.conf'" % self.root, "-c ident_file='%s/pg_ident.conf'" % self.root,
-                "-c config_file='%s/postgresql.conf'" % self.root, '-c shared_buffers=64MB', '-c cluster_name=restore-test']
-        # Libraries the restored databases need loaded (pgaudit: its event triggers refuse DDL without it). On a
-        # Patroni member they come from Patroni's configuration, which the test does not use.
-        libs = [lib for lib in self.cfg.get('preload_libraries') or [] if re.match(r'^[a-z0-9][a-z0-9_.+-]*$', lib)]
-        if libs:
-            opts.append("-c shared_preload_libraries='%s'" % ','.join(libs))
+                "-c config_file='%s/postgresql.conf'" % self.root, '-c shared_buffers=64MB', '-c cluster_name=restore-test',
+                # No connections before the promotion: with hot_standby on, WAL that raised max_connections (or another
+                # of CONTROL_SETTINGS) after the backup pauses recovery for good ("insufficient parameter settings").
+                '-c hot_standby=off',
+                # CREATE EXTENSION amcheck must not fire the databases' event triggers (pgaudit's need its library,
+                # which a repository host does not have): the scratch copy runs as a replica would.
+                '-c session_replication_role=replica']
         for line, setting in sorted(CONTROL_SETTINGS.items()):
             m = re.search(r'^%s:\s*(\d+)' % re.escape(line), control, re.M)
             if m:
