@@ -7,6 +7,8 @@ packages already in the shared cache of its Debian release ($PGW_APT_CACHE/debNN
 hard-links what the run downloaded back into the shared cache for the next scenario or run.
 
 Usage: python scripts/apt-cache.py seed|keep SCENARIO...
+       python scripts/apt-cache.py seed|keep NAME:MAJOR...   (containers outside molecule, e.g. the lab:
+                                                           pgw-lab-db1:12 uses hosts/pgw-lab-db1 and deb12)
 """
 import os
 import re
@@ -26,6 +28,14 @@ def platforms(scenario):
             yield p['name'], 'deb' + m.group(1)
 
 
+def containers(arg):
+    """(name, release) of a scenario's platforms, or of one NAME:MAJOR container (scripts/lab.sh)."""
+    m = re.match(r'^([A-Za-z0-9][A-Za-z0-9_.-]*):(\d+)$', arg)
+    if m:
+        return [(m.group(1), 'deb' + m.group(2))]
+    return list(platforms(arg))
+
+
 def link_all(src, dst):
     """Hard-link every .deb of src into dst that dst lacks; returns how many."""
     n = 0
@@ -43,8 +53,8 @@ def main(argv):
     if len(argv) < 2 or argv[0] not in ('seed', 'keep'):
         sys.exit(__doc__)
     base = os.environ.get('PGW_APT_CACHE', '/var/cache/pgwarden/apt')
-    for scenario in argv[1:]:
-        for name, release in platforms(scenario):
+    for arg in argv[1:]:
+        for name, release in containers(arg):
             shared, own = os.path.join(base, release), os.path.join(base, 'hosts', name)
             for d in (shared, own):
                 os.makedirs(os.path.join(d, 'partial'), exist_ok=True)
