@@ -70,6 +70,11 @@ def is_loopback(rule):
     return address in ('samehost', 'localhost', '::1') or address.startswith('127.') or address.startswith('::1/')
 
 
+def _hba_line(rule):
+    return 'line %s: %s %s %s %s' % (rule.get('line_number'), rule.get('type'), ','.join(rule.get('database') or []),
+                                     rule.get('address') or '', rule.get('auth_method'))
+
+
 def tls_state(server):
     """TLS on a server: ssl on, and every pg_hba rule for a network connection (not loopback) is hostssl.
 
@@ -84,8 +89,7 @@ def tls_state(server):
     ssl = settings.get('ssl') == 'on'
     return dict(on=ssl and hba is not None and not plain, ssl=ssl, min_protocol=settings.get('ssl_min_protocol_version'),
                 hostssl=len(hostssl), hba_known=hba is not None,
-                plain_network=['line %s: %s %s %s %s' % (r.get('line_number'), r.get('type'), ','.join(r.get('database') or []),
-                                                        r.get('address') or '', r.get('auth_method')) for r in plain])
+                plain_network=[_hba_line(r) for r in plain])
 
 
 def audit_state(server):
