@@ -45,8 +45,25 @@ run_one() {  # $1 scenario; prints its own result line
   fi
 }
 rc=0
+results=()
+# The end of the output is what a CI page shows: repeat every scenario's result there, and for
+# a failed one the lines that say why (failed tasks, pytest failures), so a cut log still tells.
+summary() {
+  local s
+  echo "=== results: ${results[*]}"
+  for s in "${scenarios[@]}"; do
+    [ -f "$logs/$s.log" ] && grep -q "^=== $s: FAILED" "$logs/$s.log" || continue
+    echo "=== why $s failed (from $logs/$s.log):"
+    grep -E '^(fatal:|failed:|FAILED |ERROR |E  |CRITICAL)|\] FAILED|short test summary|Failed:|\] Executed: Failed' \
+      "$logs/$s.log" | grep -v 'RETRYING' | tail -n 40 || true
+  done
+}
 if [ "$jobs" -le 1 ] || [ "${#scenarios[@]}" -le 1 ]; then
-  for s in "${scenarios[@]}"; do run_one "$s" || rc=1; done
+  mkdir -p "$logs"
+  for s in "${scenarios[@]}"; do
+    if run_one "$s" 2>&1 | tee "$logs/$s.log"; then results+=("$s=passed"); else results+=("$s=FAILED"); rc=1; fi
+  done
+  summary
   exit "$rc"
 fi
 mkdir -p "$logs"
@@ -57,7 +74,7 @@ finish() {  # wait for any one scenario, print its log, record its status
   for s in "${!pid_of[@]}"; do
     if [ "${pid_of[$s]}" = "$done_pid" ]; then
       cat "$logs/$s.log"; unset "pid_of[$s]"
-      [ "$st" -eq 0 ] || rc=1
+      if [ "$st" -eq 0 ]; then results+=("$s=passed"); else results+=("$s=FAILED"); rc=1; fi
     fi
   done
 }
@@ -70,4 +87,5 @@ for s in "${scenarios[@]}"; do
 done
 while [ "${#pid_of[@]}" -gt 0 ]; do finish; done
 echo "=== all scenarios (${scenarios[*]}), $jobs at a time: $((SECONDS - start_all)) s, rc=$rc"
+summary
 exit "$rc"
