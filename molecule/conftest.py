@@ -20,14 +20,23 @@ def host(host):
     return host
 
 
+def backend_name(host):
+    """The inventory (container) name of a testinfra host, whatever its backend (ansible or podman)."""
+    backend = host.backend
+    return getattr(backend, "host", None) or getattr(backend, "name", None)
+
+
+@pytest.fixture(scope="module")
+def host_name(host):
+    """The inventory name of the host under test."""
+    return backend_name(host)
+
+
 def _host_name(item):
     """The inventory name of the host a testinfra test item runs on (None when it has none)."""
     params = getattr(getattr(item, "callspec", None), "params", {})
     host = params.get("_testinfra_host")
-    if host is None:
-        return None
-    backend = host.backend
-    return getattr(backend, "host", None) or getattr(backend, "name", None)
+    return None if host is None else backend_name(host)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -3,6 +3,11 @@ next to issue 11's targets, with the load average at the start and the end.
 
   .venv/bin/python benchmarks/failover/run.py --scenario site -n 3                     # a converged molecule scenario (the default)
   .venv/bin/python benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
+  .venv/bin/python benchmarks/failover/run.py -i lab/.state/inventory.yml --kinds switchover --router pgw-lab-repo:5000
+
+--router HOST:PORT sends the writer through the router's read-write port (roles/haproxy) instead of a
+libpq list of the members: the figure is then what an application behind HAProxy sees, the seconds
+during which its writes fail while the leader moves, with no change to the router's configuration.
 
 Each run's JSON report is kept in --out (default benchmarks/failover/results/<timestamp>/); the summary
 goes to summary.json there. Targets: host kill - ttl + loop_wait + 5 s to a writable leader; postgres
@@ -79,8 +84,16 @@ def main():
     p.add_argument('-n', type=int, default=3)
     p.add_argument('--kinds', default='host,postgres,switchover')
     p.add_argument('-e', action='append', default=[], help='extra variables for the playbook')
+    p.add_argument('--router', metavar='HOST:PORT',
+                   help="write through the router's read-write port (HAProxy) instead of the members")
     p.add_argument('--out')
     args = p.parse_args()
+    extra = list(args.e)
+    if args.router:
+        host, _, port = args.router.rpartition(':')
+        if not host or not port.isdigit():
+            p.error('--router must be HOST:PORT, got %r' % args.router)
+        extra.append(json.dumps(dict(drill_db_hosts=[host], drill_db_port=int(port))))
     out = args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S'))
     os.makedirs(out, exist_ok=True)
     env = dict(os.environ)
@@ -95,13 +108,13 @@ def main():
     tmp = tempfile.mkdtemp(prefix='pgwarden-failover-bench-')
     inventory = args.inventory or scenario_inventory(args.scenario, tmp)
     result = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), load_start=loadavg(),
-                  nproc=os.cpu_count(), kinds=[], failures=[])
+                  nproc=os.cpu_count(), router=args.router, kinds=[], failures=[])
     for kind in args.kinds.split(','):
         reports = []
         for i in range(args.n):
             report_path = os.path.join(out, '%s-%d.json' % (kind, i + 1))
             load = loadavg()
-            report, took, error = run_drill(inventory, kind, report_path, args.e, env)
+            report, took, error = run_drill(inventory, kind, report_path, extra, env)
             if report is None:
                 print('%s #%d FAILED after %.0f s (load %s):\n%s' % (kind, i + 1, took, load, error), flush=True)
                 result['failures'].append(dict(kind=kind, run=i + 1, tail=error))
@@ -118,6 +131,8 @@ def main():
     for s in result['kinds']:
         cells = [_fmt(s[k]) for k in ('median', 'min', 'max', 'target')]
         print('%-11s %-19s %5d %8s %8s %8s %8s  %s' % tuple([s['kind'], s['metric'], s['runs']] + cells + [s['lost']]))
+    if args.router:
+        print('writes went through the router %s (not to the members directly)' % args.router)
     print('load average: %s at the start, %s at the end (%d cores); reports in %s'
           % (result['load_start'], result['load_end'], result['nproc'], out))
     return 1 if result['failures'] else 0

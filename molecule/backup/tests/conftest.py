@@ -12,14 +12,9 @@ REPO_HOST = 'pgw-backup-repo'
 WITH_REPO_HOST = 'pgw-backup-deb12'  # its repositories are on REPO_HOST
 
 
-def host_name(host):
-    backend = host.backend
-    return getattr(backend, 'host', None) or getattr(backend, 'name', None)
-
-
 @pytest.fixture(scope='module')
-def repo_side(host):
+def repo_side(host, host_name):
     """The host holding this database host's repositories: where backups and the restore test run."""
-    if host_name(host) == WITH_REPO_HOST:
+    if host_name == WITH_REPO_HOST:
         return testinfra.get_host('podman://%s' % REPO_HOST)
     return host

@@ -7,6 +7,7 @@ backups, `verify` and the restore test run there. Every test creates the rows it
 checks, so verify can run twice and the tests in any order.
 """
 import json
+import os
 import re
 import time
 
@@ -81,24 +82,9 @@ def test_timers_are_scheduled(host, repo_side):
         assert res.stdout.split() == ['disabled'] * len(off), res.stdout
 
 
-# Restore into a scratch directory with the pgbackrest options in $OPTS, start the copy on a spare
-# port with a minimal configuration, wait for the promotion, run $QUERY, stop and remove it.
-SCRATCH_RESTORE = r'''
-scratch=/var/tmp/pitr-scratch; run=/var/tmp/pitr-run
-bin=/usr/lib/postgresql/$(psql -XAtq -d postgres -c 'SHOW server_version_num' | cut -c1-2)/bin
-rm -rf $scratch $run; mkdir -m 700 $scratch $run
-touch $run/postgresql.conf $run/pg_ident.conf; echo 'local all all peer' > $run/pg_hba.conf
-eval "pgbackrest --stanza=main --pg1-path=$scratch $OPTS --archive-mode=off restore"
-stop() { $bin/pg_ctl -D $scratch -m fast -w stop >/dev/null 2>&1 || true; rm -rf $scratch $run; }
-trap stop EXIT
-$bin/pg_ctl -D $scratch -l $run/log -w -t 300 -o "-c config_file=$run/postgresql.conf -c hba_file=$run/pg_hba.conf \
-  -c ident_file=$run/pg_ident.conf -c port=5498 -c listen_addresses= -c unix_socket_directories=$run \
-  -c archive_mode=off -c ssl=off" start >/dev/null || { cat $run/log; exit 1; }
-for i in $(seq 300); do
-  [ "$(psql -XAtq -h $run -p 5498 -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break; sleep 1
-done
-psql -XAtq -h $run -p 5498 -d postgres -c "$QUERY"
-'''
+# The scratch restore shared with the site scenario (molecule/scratch-restore.sh): $OPTS, $QUERY.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scratch-restore.sh')) as _f:
+    SCRATCH_RESTORE = _f.read()
 
 
 def test_point_in_time_restore_into_a_scratch_directory_has_exactly_the_rows_at_t(host):

@@ -10,7 +10,7 @@ import time
 import pytest
 import testinfra
 
-from conftest import REPO_HOST, WITH_REPO_HOST, host_name
+from conftest import REPO_HOST, WITH_REPO_HOST
 from test_backup import PSQL, REPO, REPO2, as_postgres
 from test_wal_archiving_alert import health
 
@@ -22,8 +22,8 @@ READY = PSQL + " -c \"SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name 
 
 
 @pytest.fixture(scope='module')
-def db(host):
-    assert host_name(host) == WITH_REPO_HOST, 'testinfra_only keeps this module on %s' % WITH_REPO_HOST
+def db(host, host_name):
+    assert host_name == WITH_REPO_HOST, 'testinfra_only keeps this module on %s' % WITH_REPO_HOST
     return host
 
 
@@ -77,8 +77,8 @@ def _segments(repo, path):
                              path).split()
 
 
-def test_repository_host_down_wal_is_queued_alerted_and_nothing_is_lost(db, repo):
-    name = host_name(db)
+def test_repository_host_down_wal_is_queued_alerted_and_nothing_is_lost(db, repo, host_name):
+    name = host_name
     as_postgres(db, PSQL + " -c 'CREATE TABLE IF NOT EXISTS outage_probe (i int)'")
     as_postgres(db, 'pgbackrest --stanza=main check')  # archiving is healthy to begin with
     failed = int(as_postgres(db, ARCHIVER).split('|')[0])

@@ -1,5 +1,6 @@
 """Helpers shared by the site scenario's backup and restore tests (podman exec into the containers)."""
 import json
+import os
 import time
 
 import testinfra
@@ -9,23 +10,9 @@ REPO_HOST = 'pgw-site-repo'
 PSQL = 'psql -XAtq -v ON_ERROR_STOP=1 -d postgres'
 
 # Restore into a scratch directory on the repository host (never on a member) with its restore-test
-# configuration (repositories local there), start the copy on a spare port and run one query when it is promoted.
-# $CONF: pgBackRest configuration, $OPTS: restore options, $QUERY: the query.
-SCRATCH_RESTORE = r'''
-scratch=/var/tmp/site-scratch; run=/var/tmp/site-scratch-run; bin=/usr/lib/postgresql/15/bin
-rm -rf $scratch $run; mkdir -m 700 $scratch $run
-touch $run/postgresql.conf $run/pg_ident.conf; echo 'local all all peer' > $run/pg_hba.conf
-eval "pgbackrest --config=$CONF --stanza=main --pg1-path=$scratch $OPTS --archive-mode=off restore"
-stop() { $bin/pg_ctl -D $scratch -m fast -w stop >/dev/null 2>&1 || true; rm -rf $scratch $run; }
-trap stop EXIT
-$bin/pg_ctl -D $scratch -l $run/log -w -t 300 -o "-c config_file=$run/postgresql.conf -c hba_file=$run/pg_hba.conf \
-  -c ident_file=$run/pg_ident.conf -c port=5498 -c listen_addresses= -c unix_socket_directories=$run \
-  -c archive_mode=off -c ssl=off -c hot_standby=off" start >/dev/null || { cat $run/log; exit 1; }
-for i in $(seq 300); do
-  [ "$(psql -XAtq -h $run -p 5498 -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" = f ] && break; sleep 1
-done
-psql -XAtq -h $run -p 5498 -d postgres -c "$QUERY" || { tail -20 $run/log; exit 1; }
-'''
+# configuration (repositories local there): molecule/scratch-restore.sh, shared with the backup scenario.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'scratch-restore.sh')) as _f:
+    SCRATCH_RESTORE = _f.read()
 
 
 def q(s):
