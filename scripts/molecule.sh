@@ -52,7 +52,7 @@ summary() {
   local s
   echo "=== results: ${results[*]}"
   for s in "${scenarios[@]}"; do
-    [ -f "$logs/$s.log" ] && grep -q "^=== $s: FAILED" "$logs/$s.log" || continue
+    if [ ! -f "$logs/$s.log" ] || ! grep -q "^=== $s: FAILED" "$logs/$s.log"; then continue; fi
     echo "=== why $s failed (from $logs/$s.log):"
     grep -E '^(fatal:|failed:|FAILED |ERROR |E  |CRITICAL)|\] FAILED|short test summary|Failed:|\] Executed: Failed' \
       "$logs/$s.log" | grep -v 'RETRYING' | tail -n 40 || true
