@@ -3,6 +3,7 @@ collection's module_utils files next to it, and its alert state machine fires on
 import ast
 import importlib.util
 import os
+import re
 import sys
 
 import yaml
@@ -27,9 +28,9 @@ def load_checker():
 
 def test_role_installs_the_module_utils_files_themselves():
     tasks = yaml.safe_load(open(os.path.join(ROOT, 'roles', 'monitoring', 'tasks', 'checker.yml')))
-    copy = [t for t in tasks if t.get('name') == 'Install the health checks from the collection\'s module_utils'][0]
-    src = copy['ansible.builtin.copy']['src'].replace('{{ role_path }}', os.path.join(ROOT, 'roles', 'monitoring'))
-    files = [os.path.realpath(src.replace('{{ item }}', item)) for item in copy['loop']]
+    task = [t for t in tasks if t.get('name', '').startswith('Install the checker script and the health checks')][0]
+    lookups = re.findall(r"lookup\('ansible.builtin.file', role_path ~ '([^']+)'", str(task['pgwarden.postgresql.file_set']['files']))
+    files = [os.path.realpath(os.path.join(ROOT, 'roles', 'monitoring') + path) for path in lookups]
     assert files == [os.path.join(os.path.realpath(UTILS), f) for f in ('health_checks.py', 'health_collect.py')]
 
 

@@ -1,0 +1,166 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, pgwarden maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: file_set
+short_description: Converge a set of small files (systemd units, scripts, runbooks) in one module run
+version_added: 0.1.0
+description:
+  - Writes each file of O(files) whose content differs, atomically (a temporary file in the same directory and
+    a rename), and sets its mode, owner and group.
+  - One module run for the whole set, where a looped M(ansible.builtin.template) or M(ansible.builtin.copy) runs
+    two per item on every host even when nothing changes. Render the contents on the controller with the
+    C(template) or C(file) lookups.
+  - Every entry is checked before anything is read or written; a bad one fails the task naming it
+    (C(files[N].option)) and changes nothing.
+  - Parent directories must exist; the module never creates or removes directories or other files.
+options:
+  files:
+    description: The files to converge.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: Absolute, normalised path of a regular file (a symbolic link is written through).
+        type: str
+        required: true
+      content:
+        description: The whole content (text).
+        type: str
+        required: true
+      mode:
+        description: Permission bits, as an octal string such as C("0644") (or, as for M(ansible.builtin.file), a number
+          that is the mode itself, which is what an unquoted YAML C(0644) is). Special bits are refused.
+        type: raw
+        required: true
+      owner:
+        description: Owner name. Unset keeps the owner of an existing file (the writer's for a new one).
+        type: str
+      group:
+        description: Group name. Unset keeps the group of an existing file (the writer's for a new one).
+        type: str
+attributes:
+  check_mode:
+    description: Reports the files that would change, with their diff, and writes nothing.
+    support: full
+  diff_mode:
+    description: One before/after per changed file (mode, owner and group, then the content).
+    support: full
+author:
+  - pgwarden maintainers (@pgwarden)
+'''
+
+EXAMPLES = r'''
+- name: Install the backup jobs' systemd units in one module run
+  pgwarden.postgresql.file_set:
+    files: >-
+      {{ units | map('combine', {'owner': 'root', 'group': 'root', 'mode': '0644'}) | list }}
+  vars:
+    units:
+      - path: /etc/systemd/system/pgwarden-backup-full.timer
+        content: "{{ lookup('ansible.builtin.template', 'unit.timer.j2') }}"
+  notify: Reload systemd
+'''
+
+RETURN = r'''
+changed_files:
+  description: Paths written or whose mode or ownership changed (would change, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/systemd/system/pgwarden-backup-full.timer]
+'''
+
+import grp
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import FileSetError, diff, plan, validate
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import atomic_write, read_text
+
+
+ARGUMENT_SPEC = dict(files=dict(type='list', elements='dict', required=True, options=dict(
+    path=dict(type='str', required=True),
+    content=dict(type='str', required=True, no_log=False),
+    mode=dict(type='raw', required=True),
+    owner=dict(type='str'),
+    group=dict(type='str'),
+)))
+
+
+def _name(table, ident):
+    try:
+        return table(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def _current(path):
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return dict(kind='other')
+    return dict(kind='file', content=read_text(path), mode=stat.S_IMODE(st.st_mode),
+                owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid))
+
+
+def _ids(module, wanted):
+    """uid/gid for every owner/group named, failing on an unknown one before anything is written."""
+    ids = {}
+    for i, f in enumerate(wanted):
+        for key, table in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
+            if f[key] is not None and (key, f[key]) not in ids:
+                try:
+                    ids[(key, f[key])] = table(f[key])[2]
+                except KeyError:
+                    module.fail_json(msg='files[%d].%s: no such %s on this host: %s'
+                                     % (i, key, 'user' if key == 'owner' else 'group', f[key]), changed=False)
+    return ids
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    try:
+        wanted = validate(module.params['files'])
+        ids = _ids(module, wanted)
+        for f in wanted:
+            parent = os.path.dirname(f['path'])
+            if not os.path.isdir(parent):
+                raise FileSetError('files: the directory of %s does not exist' % f['path'])
+        actions = plan(wanted, dict((f['path'], _current(f['path'])) for f in wanted))
+    except FileSetError as e:
+        module.fail_json(msg=str(e), changed=False)
+    result = dict(changed=bool(actions), changed_files=[a['path'] for a in actions])
+    if module._diff:
+        result['diff'] = diff(actions)
+    if module.check_mode or not actions:
+        module.exit_json(**result)
+    by_path = dict((f['path'], f) for f in wanted)
+    for a in actions:
+        f = by_path[a['path']]
+        if a['write']:
+            atomic_write(f['path'], f['content'], f['mode'])
+        elif a['chmod']:
+            os.chmod(f['path'], f['mode'])
+        if a['chown'] or a['write']:
+            uid = ids.get(('owner', f['owner']), -1)
+            gid = ids.get(('group', f['group']), -1)
+            if uid != -1 or gid != -1:
+                os.chown(os.path.realpath(f['path']), uid, gid)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

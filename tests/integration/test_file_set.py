@@ -1,0 +1,61 @@
+"""pgwarden.postgresql.file_set on this host: one module run converges a set of files, check mode and
+diff come from the same plan, and bad input changes nothing."""
+import os
+import stat
+
+from runner import run_module
+
+
+def _files(d, a='one\n', b='two\n', mode_b='0600'):
+    return [dict(path=os.path.join(d, 'a.service'), content=a, mode='0644'),
+            dict(path=os.path.join(d, 'b.timer'), content=b, mode=mode_b)]
+
+
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_writes_then_changes_nothing_then_only_what_differs(tmp_path):
+    d = str(tmp_path)
+    r = run_module('pgwarden.postgresql.file_set', dict(files=_files(d)), check=True, diff=True)
+    assert r['changed'] and len(r['changed_files']) == 2 and os.listdir(d) == []
+    assert r['diff'][0]['after'].endswith('one\n')
+    r = run_module('pgwarden.postgresql.file_set', dict(files=_files(d)))
+    assert r['changed'] and sorted(os.listdir(d)) == ['a.service', 'b.timer']
+    assert open(os.path.join(d, 'b.timer')).read() == 'two\n' and _mode(os.path.join(d, 'b.timer')) == 0o600
+    r = run_module('pgwarden.postgresql.file_set', dict(files=_files(d)))
+    assert r['changed'] is False and r['changed_files'] == []
+    r = run_module('pgwarden.postgresql.file_set', dict(files=_files(d, b='three\n', mode_b='0640')), diff=True)
+    assert r['changed_files'] == [os.path.join(d, 'b.timer')]
+    assert open(os.path.join(d, 'b.timer')).read() == 'three\n' and _mode(os.path.join(d, 'b.timer')) == 0o640
+    assert '# mode 0600' in r['diff'][0]['before'] and '# mode 0640' in r['diff'][0]['after']
+
+
+def test_mode_alone_is_fixed_without_rewriting(tmp_path):
+    d = str(tmp_path)
+    run_module('pgwarden.postgresql.file_set', dict(files=_files(d)))
+    path = os.path.join(d, 'a.service')
+    os.chmod(path, 0o666)
+    inode = os.stat(path).st_ino
+    r = run_module('pgwarden.postgresql.file_set', dict(files=_files(d)))
+    assert r['changed_files'] == [path] and _mode(path) == 0o644 and os.stat(path).st_ino == inode
+
+
+def test_bad_entry_fails_naming_it_and_writes_nothing(tmp_path):
+    d = str(tmp_path)
+    files = _files(d) + [dict(path=d + '/../escape', content='x', mode='0644')]
+    r = run_module('pgwarden.postgresql.file_set', dict(files=files))
+    assert r.get('failed') and 'files[2].path' in r['msg'] and os.listdir(d) == []
+    files = _files(d) + [dict(path=d + '/c', content='x', mode='0644', owner='no-such-user-pgw')]
+    r = run_module('pgwarden.postgresql.file_set', dict(files=files))
+    assert r.get('failed') and 'files[2].owner: no such user' in r['msg'] and os.listdir(d) == []
+    r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/missing/x', content='x', mode='0644')]))
+    assert r.get('failed') and 'does not exist' in r['msg']
+
+
+def test_owner_and_group_are_set(tmp_path):
+    d = str(tmp_path)
+    files = [dict(path=d + '/owned', content='x\n', mode='0640', owner='root', group='root')]
+    r = run_module('pgwarden.postgresql.file_set', dict(files=files))
+    assert r['changed'] and os.stat(d + '/owned').st_uid == 0 and os.stat(d + '/owned').st_gid == 0
+    assert run_module('pgwarden.postgresql.file_set', dict(files=files))['changed'] is False
