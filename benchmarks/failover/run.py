@@ -90,7 +90,7 @@ def main():
     args = p.parse_args()
     extra = list(args.e)
     if args.router:
-        host, _, port = args.router.rpartition(':')
+        host, _sep, port = args.router.rpartition(':')
         if not host or not port.isdigit():
             p.error('--router must be HOST:PORT, got %r' % args.router)
         extra.append(json.dumps(dict(drill_db_hosts=[host], drill_db_port=int(port))))
@@ -100,6 +100,9 @@ def main():
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', subprocess.check_output(
         [os.path.join(ROOT, 'scripts', 'collection-path.sh')], text=True).strip())
     env.setdefault('ANSIBLE_NOCOLOR', '1')
+    # The lab's and molecule's connection: podman with pipelining (scripts/connection_plugins/podman.py)
+    env.setdefault('ANSIBLE_CONNECTION_PLUGINS', os.path.join(ROOT, 'scripts', 'connection_plugins'))
+    env.setdefault('ANSIBLE_PIPELINING', 'True')
     if 'CONTAINERS_CONF' not in env:  # podman kill/start of the lab's containers (scripts/podman-env.sh)
         for line in subprocess.check_output([os.path.join(ROOT, 'scripts', 'podman-env.sh')], text=True).splitlines():
             if '=' in line:
