@@ -42,6 +42,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 VENV="${VENV:-.venv}"
+# A .venv linked to another checkout's venv that is gone (a removed clone or worktree): start afresh.
+if [ -L "$VENV" ] && [ ! -e "$VENV" ]; then rm -f "$VENV"; fi
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
