@@ -49,24 +49,24 @@ results=()
 # The end of the output is what a CI page shows: repeat every scenario's result there, and for
 # a failed one the lines that say why (failed tasks, pytest failures), so a cut log still tells.
 summary() {
-  local s
+  local r s
   echo "=== results: ${results[*]}"
-  for s in "${scenarios[@]}"; do
-    if [ ! -f "$logs/$s.log" ] || ! grep -q "^=== $s: FAILED" "$logs/$s.log"; then continue; fi
+  for r in "${results[@]}"; do
+    [ "${r#*=}" = FAILED ] || continue
+    s="${r%%=*}"
     echo "=== why $s failed (from $logs/$s.log):"
     grep -E '^(fatal:|failed:|FAILED |ERROR |E  |CRITICAL)|\] FAILED|short test summary|Failed:|\] Executed: Failed' \
       "$logs/$s.log" | grep -v 'RETRYING' | tail -n 40 || true
   done
 }
+mkdir -p "$logs"
 if [ "$jobs" -le 1 ] || [ "${#scenarios[@]}" -le 1 ]; then
-  mkdir -p "$logs"
   for s in "${scenarios[@]}"; do
     if run_one "$s" 2>&1 | tee "$logs/$s.log"; then results+=("$s=passed"); else results+=("$s=FAILED"); rc=1; fi
   done
   summary
   exit "$rc"
 fi
-mkdir -p "$logs"
 declare -A pid_of=()
 finish() {  # wait for any one scenario, print its log, record its status
   local done_pid s st=0

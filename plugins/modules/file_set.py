@@ -105,9 +105,7 @@ def _name(table, ident):
 
 def _current(path):
     try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            st = os.stat(path)
+        st = os.stat(path)  # through a symbolic link, as atomic_write writes
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):
