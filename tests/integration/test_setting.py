@@ -37,7 +37,8 @@ def test_units_check_mode_apply_idempotent(pg, setting):
     applied = setting(diff=True, settings=desired)
     assert applied['queries'] == predicted['queries'] == [
         'ALTER SYSTEM SET "idle_in_transaction_session_timeout" TO \'1h\'',
-        'ALTER SYSTEM SET "log_connections" TO \'on\'',
+        # the string 'On' goes in as written (a YAML boolean would be written 'on'); both compare equal below
+        'ALTER SYSTEM SET "log_connections" TO \'On\'',
         'ALTER SYSTEM SET "work_mem" TO \'16MB\'',
         'SELECT pg_reload_conf()']
     # checkpoint_timeout is 5min by default and ssl_min_protocol_version TLSv1.2: nothing to do for them
