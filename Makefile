@@ -56,8 +56,12 @@ images: deps
 molecule: deps collection images
 	scripts/molecule.sh $(SCENARIOS)
 
+# The base images build (debootstrap: network and dpkg) while the tests use the CPU; molecule then finds them.
 test: deps collection
-	$(MAKE) unit integration lint sanity build
+	@mkdir -p build; scripts/build-images.sh > build/images.log 2>&1 & images=$$!; \
+	$(MAKE) unit integration lint sanity build; rc=$$?; \
+	if wait $$images; then tail -n 2 build/images.log; else echo "images FAILED (build/images.log):"; cat build/images.log; exit 1; fi; \
+	exit $$rc
 	$(MAKE) molecule SCENARIOS="$(ALL_SCENARIOS)" PGW_MOLECULE_JOBS=$(MOLECULE_JOBS)
 
 lab: deps collection images
