@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run `molecule test` for each scenario given (default: default): one after the other,
+# Run `molecule test` for each scenario given (default: access): one after the other,
 # or PGW_MOLECULE_JOBS at a time.
 # Sets up what every scenario needs: podman's environment on this host, the collection
 # path (pgwarden.postgresql -> this checkout) and the host apt cache dirs the containers
@@ -25,7 +25,7 @@ export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}" PY_COLORS="${PY_COLORS:-0
 # per task instead of four, about half the wall time of a converge.
 export ANSIBLE_CONNECTION_PLUGINS="$root/scripts/connection_plugins" ANSIBLE_PIPELINING=True
 
-scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(default)
+scenarios=("$@"); [ "${#scenarios[@]}" -gt 0 ] || scenarios=(access)
 # Every scenario reaches its hosts by container name: prove name resolution works first.
 scripts/podman-dns-check.sh
 
