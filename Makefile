@@ -5,10 +5,10 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
-SCENARIOS ?= default
+SCENARIOS ?= access
 KNOWN_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Longest first, so two at a time finish close together; new scenarios run last until listed.
-SCENARIO_ORDER := site hardening backup maintenance access default
+SCENARIO_ORDER := site hardening backup maintenance access
 ALL_SCENARIOS ?= $(filter $(KNOWN_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCENARIO_ORDER),$(KNOWN_SCENARIOS))
 # make test runs this many scenarios at once (each on its own network); `make molecule` one.
 MOLECULE_JOBS ?= 2
@@ -19,7 +19,7 @@ help:
 	@echo "make lab          - main job: local lab of hardened PostgreSQL hosts in podman containers"
 	@echo "make test         - the whole test suite (what .ci/run runs)"
 	@echo "make quick        - unit + integration tests only (fast iteration)"
-	@echo "make molecule SCENARIOS='default' - one or more molecule scenarios"
+	@echo "make molecule SCENARIOS='access' - one or more molecule scenarios"
 	@echo "make bench-roles ROLES=1000 - role batch benchmark, side by side with community.postgresql"
 	@echo "make bench-rbac ROLES=1000 TABLES=200 - grants at scale, side by side with community.postgresql"
 	@echo "make bench-pgbouncer CLIENTS=50 DURATION=30 - pgbench TPS through PgBouncer next to a direct connection"

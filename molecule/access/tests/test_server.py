@@ -1,4 +1,8 @@
-"""Checks of the converged hosts, made from outside the collection: psql, systemctl, catalogs."""
+"""Checks of the converged hosts, made from outside the collection: psql, systemctl, catalogs.
+
+The server role's cluster, and the roles converge.yml makes with the role module directly (team_rw,
+alice, report_ro, migrator: names the access model does not use).
+"""
 
 import pytest
 
@@ -52,12 +56,12 @@ def test_psycopg2_available_for_the_modules(host):
 
 def test_roles_have_the_requested_attributes(host):
     rows = psql(host, "SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, "
-                      "rolconnlimit FROM pg_roles WHERE rolname IN ('app_rw', 'alice', 'report_ro') "
+                      "rolconnlimit FROM pg_roles WHERE rolname IN ('team_rw', 'alice', 'report_ro') "
                       "ORDER BY rolname")
     assert rows == [
         ["alice", "t", "f", "f", "f", "10"],
-        ["app_rw", "f", "f", "f", "f", "-1"],
         ["report_ro", "t", "f", "f", "f", "-1"],
+        ["team_rw", "f", "f", "f", "f", "-1"],
     ]
 
 
@@ -76,8 +80,8 @@ def test_role_settings(host):
 def test_memberships(host):
     rows = psql(host, "SELECT m.rolname, g.rolname FROM pg_auth_members a "
                       "JOIN pg_roles m ON m.oid = a.member JOIN pg_roles g ON g.oid = a.roleid "
-                      "WHERE m.rolname IN ('app_rw', 'alice', 'report_ro', 'migrator') ORDER BY 1, 2")
-    assert rows == [["alice", "app_rw"], ["migrator", "app_rw"]]
+                      "WHERE m.rolname IN ('team_rw', 'alice', 'report_ro', 'migrator') ORDER BY 1, 2")
+    assert rows == [["alice", "team_rw"], ["migrator", "team_rw"]]
 
 
 def test_membership_options(host, pg_version):
