@@ -8,7 +8,7 @@ export PY_COLORS := 0
 SCENARIOS ?= access
 KNOWN_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Two lanes: site then access on one, hardening, backup, maintenance on the other (measured 2026-12-02:
-# site 2,184 s + access ~800 s; hardening 1,109 + backup ~1,300 + maintenance ~550). New scenarios run last.
+# site 2,184 s + access 531 s; hardening 1,109 + backup 1,276 + maintenance 488). New scenarios run last.
 SCENARIO_ORDER := site hardening backup access maintenance
 ALL_SCENARIOS ?= $(filter $(KNOWN_SCENARIOS),$(SCENARIO_ORDER)) $(filter-out $(SCENARIO_ORDER),$(KNOWN_SCENARIOS))
 # make test runs this many scenarios at once (each on its own network); `make molecule` one.

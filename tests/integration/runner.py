@@ -99,9 +99,9 @@ def _run_module_direct(module, args, check, diff):
     name = 'ansible_collections.pgwarden.postgresql.plugins.modules.' + module[len(_COLLECTION_PREFIX):]
     params = dict(args, _ansible_check_mode=bool(check), _ansible_diff=bool(diff))
     env = dict(os.environ)
-    # The collection is importable as ansible_collections.* from the first ANSIBLE_COLLECTIONS_PATH entry.
-    roots = [p for p in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if p]
-    env['PYTHONPATH'] = os.pathsep.join(roots + [env['PYTHONPATH']] if env.get('PYTHONPATH') else roots)
+    # The collection is importable as ansible_collections.* from the ANSIBLE_COLLECTIONS_PATH entries.
+    paths = env.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) + [env.get('PYTHONPATH', '')]
+    env['PYTHONPATH'] = os.pathsep.join(p for p in paths if p)
     with tempfile.TemporaryDirectory() as tmp:
         env['HOME'] = env.get('HOME') or tmp
         proc = subprocess.run([sys.executable, '-m', name], input=json.dumps({'ANSIBLE_MODULE_ARGS': params}),
