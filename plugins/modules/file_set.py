@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: file_set
-short_description: Converge a set of small files (systemd units, scripts, runbooks) in one module run
+short_description: Converge a set of directories and small files (units, scripts, configuration) in one module run
 version_added: 0.1.0
 description:
   - Writes each file of O(files) whose content differs, atomically (a temporary file in the same directory and
@@ -16,15 +16,40 @@ description:
   - One module run for the whole set, where a looped M(ansible.builtin.template) or M(ansible.builtin.copy) runs
     two per item on every host even when nothing changes. Render the contents on the controller with the
     C(template) or C(file) lookups.
+  - Creates each directory of O(directories) that is missing (parents first) and sets its mode, owner and
+    group, before the files are written, so that a role's directories and files take one module run where a
+    looped M(ansible.builtin.file) takes one per directory.
   - Every entry is checked before anything is read or written; a bad one fails the task naming it
-    (C(files[N].option)) and changes nothing.
-  - Parent directories must exist; the module never creates or removes directories or other files.
+    (C(files[N].option) or C(directories[N].option)) and changes nothing.
+  - A parent directory that is not listed must exist; the module never removes directories or other files.
 options:
-  files:
-    description: The files to converge.
+  directories:
+    description:
+      - Directories to create when missing and whose mode, owner and group to set. A missing directory's parent
+        must exist or be listed too. An existing path that is not a directory (or a link to one) fails the task.
     type: list
     elements: dict
-    required: true
+    default: []
+    suboptions:
+      path:
+        description: Absolute, normalised path of the directory.
+        type: str
+        required: true
+      mode:
+        description: Permission bits, as for O(files[].mode).
+        type: raw
+        required: true
+      owner:
+        description: Owner name. Unset keeps the owner of an existing directory (the writer's for a new one).
+        type: str
+      group:
+        description: Group name. Unset keeps the group of an existing directory (the writer's for a new one).
+        type: str
+  files:
+    description: The files to converge. At least one file or directory is required.
+    type: list
+    elements: dict
+    default: []
     suboptions:
       path:
         description: Absolute, normalised path of a regular file (a symbolic link is written through).
@@ -47,16 +72,29 @@ options:
         type: str
 attributes:
   check_mode:
-    description: Reports the files that would change, with their diff, and writes nothing.
+    description: Reports the directories and files that would change, with their diff, and writes nothing.
     support: full
   diff_mode:
-    description: One before/after per changed file (mode, owner and group, then the content).
+    description: One before/after per changed directory (state, mode, owner, group) and per changed file (mode,
+      owner and group, then the content).
     support: full
 author:
   - pgwarden maintainers (@pgwarden)
 '''
 
 EXAMPLES = r'''
+- name: The job's directories and its configuration in one module run
+  pgwarden.postgresql.file_set:
+    directories:
+      - {path: /etc/pgwarden, mode: "0755", owner: root, group: root}
+      - {path: /etc/pgwarden/jobs, mode: "0750", owner: root, group: postgres}
+    files:
+      - path: /etc/pgwarden/jobs/vacuum.conf
+        content: "{{ lookup('ansible.builtin.template', 'vacuum.conf.j2') }}"
+        mode: "0640"
+        owner: root
+        group: postgres
+
 - name: Install the backup jobs' systemd units in one module run
   pgwarden.postgresql.file_set:
     files: >-
@@ -69,6 +107,12 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+changed_directories:
+  description: Directories created or whose mode or ownership changed (would change, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/pgwarden/jobs]
 changed_files:
   description: Paths written or whose mode or ownership changed (would change, in check mode).
   returned: always
@@ -83,17 +127,26 @@ import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import FileSetError, diff, plan, validate
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import (
+    FileSetError, diff, diff_directories, plan, plan_directories, validate)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import atomic_write, read_text
 
 
-ARGUMENT_SPEC = dict(files=dict(type='list', elements='dict', required=True, options=dict(
-    path=dict(type='str', required=True),
-    content=dict(type='str', required=True, no_log=False),
-    mode=dict(type='raw', required=True),
-    owner=dict(type='str'),
-    group=dict(type='str'),
-)))
+ARGUMENT_SPEC = dict(
+    files=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='str', required=True),
+        content=dict(type='str', required=True, no_log=False),
+        mode=dict(type='raw', required=True),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+    )),
+    directories=dict(type='list', elements='dict', default=[], options=dict(
+        path=dict(type='str', required=True),
+        mode=dict(type='raw', required=True),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+    )),
+)
 
 
 def _name(table, ident):
@@ -114,37 +167,78 @@ def _current(path):
                 owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid))
 
 
-def _ids(module, wanted):
+def _current_dir(path):
+    try:
+        st = os.stat(path)  # a link to a directory is that directory, as for ansible.builtin.file
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return dict(kind='other')
+    return dict(kind='directory', mode=stat.S_IMODE(st.st_mode),
+                owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid))
+
+
+def _ids(module, option, wanted, ids):
     """uid/gid for every owner/group named, failing on an unknown one before anything is written."""
-    ids = {}
     for i, f in enumerate(wanted):
         for key, table in (('owner', pwd.getpwnam), ('group', grp.getgrnam)):
             if f[key] is not None and (key, f[key]) not in ids:
                 try:
                     ids[(key, f[key])] = table(f[key])[2]
                 except KeyError:
-                    module.fail_json(msg='files[%d].%s: no such %s on this host: %s'
-                                     % (i, key, 'user' if key == 'owner' else 'group', f[key]), changed=False)
+                    module.fail_json(msg='%s[%d].%s: no such %s on this host: %s'
+                                     % (option, i, key, 'user' if key == 'owner' else 'group', f[key]), changed=False)
     return ids
+
+
+def _chown(path, ids, entry):
+    uid = ids.get(('owner', entry['owner']), -1)
+    gid = ids.get(('group', entry['group']), -1)
+    if uid != -1 or gid != -1:
+        os.chown(os.path.realpath(path), uid, gid)
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
     try:
-        wanted = validate(module.params['files'])
-        ids = _ids(module, wanted)
+        dirs, wanted = validate(params['files'], params['directories'])
+        ids = _ids(module, 'directories', dirs, {})
+        ids = _ids(module, 'files', wanted, ids)
+        current_dirs = {}
+        for d in dirs:
+            current_dirs[d['path']] = _current_dir(d['path'])
+            parent = os.path.dirname(d['path'])
+            current_dirs.setdefault(parent, _current_dir(parent))
+        dir_actions = plan_directories(dirs, current_dirs)
+        created = set(a['path'] for a in dir_actions if a['create'])
+        current = {}
         for f in wanted:
             parent = os.path.dirname(f['path'])
-            if not os.path.isdir(parent):
-                raise FileSetError('files: the directory of %s does not exist' % f['path'])
-        actions = plan(wanted, dict((f['path'], _current(f['path'])) for f in wanted))
+            if parent in created:
+                current[f['path']] = None  # in a directory this run creates
+            elif not os.path.isdir(parent):
+                raise FileSetError('files: the directory of %s does not exist (list it in directories)' % f['path'])
+            else:
+                current[f['path']] = _current(f['path'])
+        actions = plan(wanted, current)
     except FileSetError as e:
         module.fail_json(msg=str(e), changed=False)
-    result = dict(changed=bool(actions), changed_files=[a['path'] for a in actions])
+    result = dict(changed=bool(actions or dir_actions), changed_files=[a['path'] for a in actions],
+                  changed_directories=[a['path'] for a in dir_actions])
     if module._diff:
-        result['diff'] = diff(actions)
-    if module.check_mode or not actions:
+        result['diff'] = diff_directories(dir_actions) + diff(actions)
+    if module.check_mode or not result['changed']:
         module.exit_json(**result)
+    dir_by_path = dict((d['path'], d) for d in dirs)
+    for a in dir_actions:
+        d = dir_by_path[a['path']]
+        if a['create']:
+            os.mkdir(d['path'], 0o700)  # the wanted mode below, after the owner (no window with wider access)
+        if a['chown']:
+            _chown(d['path'], ids, d)
+        if a['chmod']:
+            os.chmod(d['path'], d['mode'])
     by_path = dict((f['path'], f) for f in wanted)
     for a in actions:
         f = by_path[a['path']]
@@ -153,10 +247,7 @@ def main():
         elif a['chmod']:
             os.chmod(f['path'], f['mode'])
         if a['chown'] or a['write']:
-            uid = ids.get(('owner', f['owner']), -1)
-            gid = ids.get(('group', f['group']), -1)
-            if uid != -1 or gid != -1:
-                os.chown(os.path.realpath(f['path']), uid, gid)
+            _chown(f['path'], ids, f)
     module.exit_json(**result)
 
 

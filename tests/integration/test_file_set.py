@@ -59,3 +59,39 @@ def test_owner_and_group_are_set(tmp_path):
     r = run_module('pgwarden.postgresql.file_set', dict(files=files))
     assert r['changed'] and os.stat(d + '/owned').st_uid == 0 and os.stat(d + '/owned').st_gid == 0
     assert run_module('pgwarden.postgresql.file_set', dict(files=files))['changed'] is False
+
+
+def test_directories_and_files_in_them_take_one_run(tmp_path):
+    d = str(tmp_path)
+    args = dict(directories=[dict(path=d + '/etc/jobs', mode='0750', owner='root', group='root'),
+                             dict(path=d + '/etc', mode='0755')],
+                files=[dict(path=d + '/etc/jobs/a.conf', content='a\n', mode='0640')])
+    r = run_module('pgwarden.postgresql.file_set', args, check=True, diff=True)
+    assert r['changed'] and r['changed_directories'] == [d + '/etc', d + '/etc/jobs'] and os.listdir(d) == []
+    assert r['changed_files'] == [d + '/etc/jobs/a.conf'] and r['diff'][0]['before'] == '# absent\n'
+    r = run_module('pgwarden.postgresql.file_set', args)
+    assert r['changed'] and _mode(d + '/etc/jobs') == 0o750 and _mode(d + '/etc') == 0o755
+    assert open(d + '/etc/jobs/a.conf').read() == 'a\n'
+    assert run_module('pgwarden.postgresql.file_set', args)['changed'] is False
+    os.chmod(d + '/etc/jobs', 0o777)
+    r = run_module('pgwarden.postgresql.file_set', args, diff=True)
+    assert r['changed_directories'] == [d + '/etc/jobs'] and r['changed_files'] == [] and _mode(d + '/etc/jobs') == 0o750
+    assert '# directory mode 0777' in r['diff'][0]['before']
+
+
+def test_bad_directory_input_changes_nothing(tmp_path):
+    d = str(tmp_path)
+    open(d + '/plain', 'w').close()
+    for args, message in [
+        (dict(directories=[dict(path=d + '/new', mode='0755'), dict(path=d + '/plain', mode='0755')]),
+         'is not a directory'),
+        (dict(directories=[dict(path=d + '/new', mode='0755'), dict(path=d + '/a/b', mode='0755')]),
+         'parent of %s/a/b is not a directory' % d),
+        (dict(directories=[dict(path=d + '/new', mode='0755', owner='no-such-user-pgw')]),
+         'directories[0].owner: no such user'),
+        (dict(directories=[dict(path=d + '/new', mode='0755')], files=[dict(path=d + '/x/y', content='', mode='0644')]),
+         'does not exist'),
+    ]:
+        r = run_module('pgwarden.postgresql.file_set', args)
+        assert r.get('failed') and message in r['msg'], r
+        assert sorted(os.listdir(d)) == ['plain']

@@ -1,7 +1,8 @@
 """The file_set planner: validation names the option, and only what differs is planned."""
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import FileSetError, diff, plan, validate
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import (
+    FileSetError, diff, diff_directories, plan, plan_directories, validate)
 
 
 def f(path='/etc/x.conf', content='a\n', mode='0644', owner=None, group=None):
@@ -74,3 +75,56 @@ def test_a_directory_in_the_way_is_refused():
 def test_bad_input_names_the_option(bad, message):
     with pytest.raises(FileSetError, match=message):
         validate(bad)
+
+
+def d(path='/etc/pgw', mode='0750', owner=None, group=None):
+    return dict(path=path, mode=mode, owner=owner, group=group)
+
+
+def dcur(mode=0o750, owner='root', group='root'):
+    return dict(kind='directory', mode=mode, owner=owner, group=group)
+
+
+def test_directories_missing_are_created_parents_first_existing_ones_fixed():
+    dirs, files = validate([f('/etc/pgw/a/x.conf')], [d('/etc/pgw/a', '0700'), d('/etc/pgw', owner='postgres'), d('/var/x')])
+    assert [e['path'] for e in files] == ['/etc/pgw/a/x.conf']
+    actions = plan_directories(dirs, {'/etc/pgw': None, '/etc/pgw/a': None, '/etc': dcur(0o755),
+                                      '/var/x': dcur(0o700), '/var': dcur(0o755)})
+    got = [(a['path'], a['create'], a['chmod'], a['chown']) for a in actions]
+    assert got == [('/etc/pgw', True, True, True), ('/var/x', False, True, False), ('/etc/pgw/a', True, True, False)]
+    assert diff_directories(actions)[0]['before'] == '# absent\n'
+    assert '# directory mode 0750 owner postgres' in diff_directories(actions)[0]['after']
+
+
+def test_unchanged_directories_plan_nothing():
+    dirs, _ = validate(None, [d(owner='root', group='root')])
+    assert plan_directories(dirs, {'/etc/pgw': dcur(), '/etc': dcur(0o755)}) == []
+
+
+def test_a_directory_over_a_file_or_without_its_parent_fails():
+    dirs, _ = validate(None, [d()])
+    with pytest.raises(FileSetError, match='exists and is not a directory'):
+        plan_directories(dirs, {'/etc/pgw': dict(kind='other')})
+    dirs, _ = validate(None, [d('/missing/pgw')])
+    with pytest.raises(FileSetError, match='parent of /missing/pgw is not a directory'):
+        plan_directories(dirs, {'/missing/pgw': None, '/missing': None})
+
+
+@pytest.mark.parametrize('entry,message', [
+    (d('relative'), r'directories\[0\].path: must be an absolute'),
+    (d('/etc/../root'), r'directories\[0\].path: must be an absolute'),
+    (d('/etc/x\n'), r'directories\[0\].path: must not contain'),
+    (d(mode='4755'), r'directories\[0\].mode'),
+    (d(owner='root;rm -rf /'), r'directories\[0\].owner'),
+    (dict(path='/etc/x', mode='0755', recurse=True), r'directories\[0\]: unknown option'),
+])
+def test_bad_directory_entries_are_named(entry, message):
+    with pytest.raises(FileSetError, match=message):
+        validate(None, [entry])
+
+
+def test_a_path_in_both_lists_and_an_empty_set_fail():
+    with pytest.raises(FileSetError, match=r'files\[0\].path: /etc/pgw is also directories\[0\].path'):
+        validate([f('/etc/pgw')], [d('/etc/pgw')])
+    with pytest.raises(FileSetError, match='give at least one file or directory'):
+        validate([], [])

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, pgwarden maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A set of files converged in one module run: validate the wanted files, compare them with what is
-on disk, and plan the writes, mode and ownership changes. Pure: the module reads and applies."""
+"""A set of directories and files converged in one module run: validate the wanted entries, compare
+them with what is on disk, and plan the creations, writes, mode and ownership changes. Pure: the
+module reads and applies."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -18,47 +19,73 @@ class FileSetError(ValueError):
     """Bad input, naming the option."""
 
 
-def validate(files):
-    """Normalised wanted files: dicts with path, content, mode (int), owner, group (names or None).
+def _path(where, path):
+    if not isinstance(path, str) or not path:
+        raise FileSetError('%s.path: required' % where)
+    if '\x00' in path or '\n' in path:
+        raise FileSetError('%s.path: must not contain NUL or a newline' % where)
+    if not path.startswith('/') or posixpath.normpath(path) != path or path == '/':
+        raise FileSetError('%s.path: must be an absolute, normalised path (no "..", "//" or trailing "/"): %r'
+                           % (where, path))
+    return path
 
-    Raises FileSetError naming files[N].option for the first problem; nothing is read or written
-    before every entry passed."""
-    if not isinstance(files, list) or not files:
-        raise FileSetError('files: give at least one file')
-    seen, wanted = {}, []
-    for i, f in enumerate(files):
-        where = 'files[%d]' % i
-        if not isinstance(f, dict):
-            raise FileSetError('%s: must be a dictionary with path and content' % where)
-        unknown = sorted(set(f) - set(['path', 'content', 'mode', 'owner', 'group']))
+
+def _mode(where, mode):
+    if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o777:
+        mode = '%04o' % mode  # a YAML 0644 is the number 420, as for ansible.builtin.file
+    if not isinstance(mode, str) or not _MODE.match(mode):
+        raise FileSetError('%s.mode: an octal mode such as "0644" (permission bits only), got %r' % (where, mode))
+    return int(str(mode), 8)
+
+
+def _owners(where, entry):
+    for key in ('owner', 'group'):
+        value = entry.get(key)
+        if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
+            raise FileSetError('%s.%s: a user or group name, got %r' % (where, key, value))
+    return entry.get('owner'), entry.get('group')
+
+
+def _entries(option, entries, keys, seen):
+    if not isinstance(entries, list):
+        raise FileSetError('%s: must be a list' % option)
+    for i, e in enumerate(entries):
+        where = '%s[%d]' % (option, i)
+        if not isinstance(e, dict):
+            raise FileSetError('%s: must be a dictionary with %s' % (where, ' and '.join(keys)))
+        unknown = sorted(set(e) - set(keys + ['mode', 'owner', 'group']))
         if unknown:
             raise FileSetError('%s: unknown option(s) %s' % (where, ', '.join(unknown)))
-        path = f.get('path')
-        if not isinstance(path, str) or not path:
-            raise FileSetError('%s.path: required' % where)
-        if '\x00' in path or '\n' in path:
-            raise FileSetError('%s.path: must not contain NUL or a newline' % where)
-        if not path.startswith('/') or posixpath.normpath(path) != path or path == '/':
-            raise FileSetError('%s.path: must be an absolute, normalised file path (no "..", "//" or trailing "/"): %r'
-                               % (where, path))
+        path = _path(where, e.get('path'))
         if path in seen:
-            raise FileSetError('%s.path: %s is also files[%d].path' % (where, path, seen[path]))
-        seen[path] = i
+            raise FileSetError('%s.path: %s is also %s.path' % (where, path, seen[path]))
+        seen[path] = where
+        mode = _mode(where, e.get('mode'))
+        owner, group = _owners(where, e)
+        yield where, e, dict(path=path, mode=mode, owner=owner, group=group)
+
+
+def validate(files, directories=None):
+    """Normalised wanted files: dicts with path, content, mode (int), owner, group (names or None).
+
+    With directories (a list of path, mode, owner, group), returns (directories, files). Raises FileSetError naming files[N].option or
+    directories[N].option for the first problem; nothing is read or written before every entry passed."""
+    files = [] if files is None else files
+    if not (isinstance(files, list) and files) and not (isinstance(directories, list) and directories):
+        raise FileSetError('files: give at least one file (or directory)' if directories is None
+                           else 'files, directories: give at least one file or directory')
+    seen = {}
+    dirs = [d for _, _, d in _entries('directories', directories or [], ['path'], seen)]
+    wanted = []
+    for where, f, entry in _entries('files', files, ['path', 'content'], seen):
         content = f.get('content')
         if not isinstance(content, str):
             raise FileSetError('%s.content: required, a string' % where)
-        mode = f.get('mode')
-        if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o777:
-            mode = '%04o' % mode  # a YAML 0644 is the number 420, as for ansible.builtin.file
-        if not isinstance(mode, str) or not _MODE.match(mode):
-            raise FileSetError('%s.mode: an octal mode such as "0644" (permission bits only), got %r' % (where, mode))
-        for key in ('owner', 'group'):
-            value = f.get(key)
-            if value is not None and (not isinstance(value, str) or not _NAME.match(value)):
-                raise FileSetError('%s.%s: a user or group name, got %r' % (where, key, value))
-        wanted.append(dict(path=path, content=content, mode=int(str(mode), 8),
-                           owner=f.get('owner'), group=f.get('group')))
-    return wanted
+        entry['content'] = content
+        wanted.append(entry)
+    if directories is None:
+        return wanted
+    return dirs, wanted
 
 
 def plan(wanted, current):
@@ -95,3 +122,46 @@ def diff(actions):
     return [dict(before_header=a['path'], after_header=a['path'],
                  before=_meta(a['before']) + a['before']['content'], after=_meta(a['after']) + a['after']['content'])
             for a in actions]
+
+
+def plan_directories(wanted, current):
+    """Actions for each wanted directory that is missing or differs.
+
+    current: path -> None (missing) or dict(kind='directory'|'other', mode, owner, group). A missing
+    directory's parent must exist or be created before it by the same set.
+    Returns a list of dict(path, create, chmod, chown, before, after)."""
+    actions, created = [], set()
+    for d in sorted(wanted, key=lambda d: d['path'].count('/')):  # parents first
+        cur = current.get(d['path'])
+        if cur is not None and cur.get('kind') != 'directory':
+            raise FileSetError('directories: %s exists and is not a directory' % d['path'])
+        parent = posixpath.dirname(d['path'])
+        parent_state = current.get(parent, {'kind': 'directory'})  # the module passes the parents it saw
+        if cur is None and parent not in created and (parent_state or {}).get('kind') != 'directory':
+            raise FileSetError('directories: the parent of %s is not a directory (list it too)' % d['path'])
+        create = cur is None
+        chmod = create or cur['mode'] != d['mode']
+        chown = (d['owner'] is not None and (create or cur['owner'] != d['owner'])) or \
+                (d['group'] is not None and (create or cur['group'] != d['group']))
+        if create:
+            created.add(d['path'])
+        if not (create or chmod or chown):
+            continue
+        before = dict(state='absent') if create else dict(state='directory', mode='%04o' % cur['mode'],
+                                                           owner=cur['owner'], group=cur['group'])
+        after = dict(state='directory', mode='%04o' % d['mode'], owner=d['owner'] or before.get('owner'),
+                     group=d['group'] or before.get('group'))
+        actions.append(dict(path=d['path'], create=create, chmod=chmod, chown=chown, before=before, after=after))
+    return actions
+
+
+def _dir_meta(d):
+    if d['state'] == 'absent':
+        return '# absent\n'
+    return '# directory mode %s owner %s group %s\n' % (d['mode'], d['owner'], d['group'])
+
+
+def diff_directories(actions):
+    """Ansible's diff list for the directories that change."""
+    return [dict(before_header=a['path'], after_header=a['path'], before=_dir_meta(a['before']),
+                 after=_dir_meta(a['after'])) for a in actions]
