@@ -21,12 +21,14 @@ description:
     looped M(ansible.builtin.file) takes one per directory.
   - Every entry is checked before anything is read or written; a bad one fails the task naming it
     (C(files[N].option) or C(directories[N].option)) and changes nothing.
-  - A parent directory that is not listed must exist; the module never removes directories or other files.
+  - The directory of each file must exist or be in O(directories); the module never removes directories or other
+    files.
 options:
   directories:
     description:
-      - Directories to create when missing and whose mode, owner and group to set. A missing directory's parent
-        must exist or be listed too. An existing path that is not a directory (or a link to one) fails the task.
+      - Directories to create when missing and whose mode, owner and group to set. Missing parents that are not
+        listed are created with mode 0755 and the writer's owner, as M(ansible.builtin.file) does with the usual umask. An existing
+        path that is not a directory (or a link to one) fails the task.
     type: list
     elements: dict
     default: []
@@ -207,9 +209,12 @@ def main():
         ids = _ids(module, 'files', wanted, ids)
         current_dirs = {}
         for d in dirs:
-            current_dirs[d['path']] = _current_dir(d['path'])
-            parent = os.path.dirname(d['path'])
-            current_dirs.setdefault(parent, _current_dir(parent))
+            path = d['path']
+            while path != '/' and path not in current_dirs:  # the directory and its missing parents
+                current_dirs[path] = _current_dir(path)
+                if current_dirs[path] is not None:
+                    break
+                path = os.path.dirname(path)
         dir_actions = plan_directories(dirs, current_dirs)
         created = set(a['path'] for a in dir_actions if a['create'])
         current = {}
@@ -230,7 +235,8 @@ def main():
         result['diff'] = diff_directories(dir_actions) + diff(actions)
     if module.check_mode or not result['changed']:
         module.exit_json(**result)
-    dir_by_path = dict((d['path'], d) for d in dirs)
+    dir_by_path = dict((a['path'], dict(path=a['path'], mode=0o755, owner=None, group=None)) for a in dir_actions)
+    dir_by_path.update((d['path'], d) for d in dirs)  # unlisted missing parents: 0755, the writer's owner
     for a in dir_actions:
         d = dir_by_path[a['path']]
         if a['create']:

@@ -77,6 +77,9 @@ def test_directories_and_files_in_them_take_one_run(tmp_path):
     r = run_module('pgwarden.postgresql.file_set', args, diff=True)
     assert r['changed_directories'] == [d + '/etc/jobs'] and r['changed_files'] == [] and _mode(d + '/etc/jobs') == 0o750
     assert '# directory mode 0777' in r['diff'][0]['before']
+    r = run_module('pgwarden.postgresql.file_set', dict(directories=[dict(path=d + '/srv/a/b', mode='0700')]))
+    assert r['changed_directories'] == [d + '/srv', d + '/srv/a', d + '/srv/a/b']
+    assert (_mode(d + '/srv'), _mode(d + '/srv/a'), _mode(d + '/srv/a/b')) == (0o755, 0o755, 0o700)
 
 
 def test_bad_directory_input_changes_nothing(tmp_path):
@@ -85,8 +88,8 @@ def test_bad_directory_input_changes_nothing(tmp_path):
     for args, message in [
         (dict(directories=[dict(path=d + '/new', mode='0755'), dict(path=d + '/plain', mode='0755')]),
          'is not a directory'),
-        (dict(directories=[dict(path=d + '/new', mode='0755'), dict(path=d + '/a/b', mode='0755')]),
-         'parent of %s/a/b is not a directory' % d),
+        (dict(directories=[dict(path=d + '/new', mode='0755'), dict(path=d + '/plain/b', mode='0755')]),
+         '%s/plain exists and is not a directory' % d),
         (dict(directories=[dict(path=d + '/new', mode='0755', owner='no-such-user-pgw')]),
          'directories[0].owner: no such user'),
         (dict(directories=[dict(path=d + '/new', mode='0755')], files=[dict(path=d + '/x/y', content='', mode='0644')]),

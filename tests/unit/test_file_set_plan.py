@@ -105,9 +105,16 @@ def test_a_directory_over_a_file_or_without_its_parent_fails():
     dirs, _ = validate(None, [d()])
     with pytest.raises(FileSetError, match='exists and is not a directory'):
         plan_directories(dirs, {'/etc/pgw': dict(kind='other')})
-    dirs, _ = validate(None, [d('/missing/pgw')])
-    with pytest.raises(FileSetError, match='parent of /missing/pgw is not a directory'):
-        plan_directories(dirs, {'/missing/pgw': None, '/missing': None})
+    dirs, _ = validate(None, [d('/plain/pgw')])
+    with pytest.raises(FileSetError, match='/plain exists and is not a directory'):
+        plan_directories(dirs, {'/plain/pgw': None, '/plain': dict(kind='other')})
+
+
+def test_missing_parents_are_created_0755_before_the_listed_directory():
+    dirs, _ = validate(None, [d('/srv/a/b/pgw', owner='postgres')])
+    actions = plan_directories(dirs, {'/srv/a/b/pgw': None, '/srv/a/b': None, '/srv/a': None, '/srv': dcur(0o755)})
+    assert [(a['path'], a['after']['mode'], a['after']['owner']) for a in actions] == [
+        ('/srv/a', '0755', None), ('/srv/a/b', '0755', None), ('/srv/a/b/pgw', '0750', 'postgres')]
 
 
 @pytest.mark.parametrize('entry,message', [

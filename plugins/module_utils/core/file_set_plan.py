@@ -127,24 +127,30 @@ def diff(actions):
 def plan_directories(wanted, current):
     """Actions for each wanted directory that is missing or differs.
 
-    current: path -> None (missing) or dict(kind='directory'|'other', mode, owner, group). A missing
-    directory's parent must exist or be created before it by the same set.
-    Returns a list of dict(path, create, chmod, chown, before, after)."""
-    actions, created = [], set()
+    current: path -> None (missing) or dict(kind='directory'|'other', mode, owner, group), for the wanted
+    directories and for their missing parents up to the first one that exists (the module looks). Missing
+    parents that are not listed are created as ansible.builtin.file does (mode 0755, the writer's owner).
+    Returns a list of dict(path, create, chmod, chown, before, after), parents first."""
+    wanted = list(wanted)
+    listed = set(d['path'] for d in wanted)
+    for d in list(wanted):
+        parent = posixpath.dirname(d['path'])
+        while parent != '/' and parent not in listed and parent in current and current[parent] is None:
+            wanted.append(dict(path=parent, mode=0o755, owner=None, group=None))
+            listed.add(parent)
+            parent = posixpath.dirname(parent)
+    actions = []
     for d in sorted(wanted, key=lambda d: d['path'].count('/')):  # parents first
         cur = current.get(d['path'])
         if cur is not None and cur.get('kind') != 'directory':
             raise FileSetError('directories: %s exists and is not a directory' % d['path'])
         parent = posixpath.dirname(d['path'])
-        parent_state = current.get(parent, {'kind': 'directory'})  # the module passes the parents it saw
-        if cur is None and parent not in created and (parent_state or {}).get('kind') != 'directory':
-            raise FileSetError('directories: the parent of %s is not a directory (list it too)' % d['path'])
+        if cur is None and parent not in listed and (current.get(parent) or {'kind': 'directory'})['kind'] != 'directory':
+            raise FileSetError('directories: %s exists and is not a directory (the parent of %s)' % (parent, d['path']))
         create = cur is None
         chmod = create or cur['mode'] != d['mode']
         chown = (d['owner'] is not None and (create or cur['owner'] != d['owner'])) or \
                 (d['group'] is not None and (create or cur['group'] != d['group']))
-        if create:
-            created.add(d['path'])
         if not (create or chmod or chown):
             continue
         before = dict(state='absent') if create else dict(state='directory', mode='%04o' % cur['mode'],
