@@ -58,9 +58,14 @@ options:
         type: str
         required: true
       content:
-        description: The whole content (text).
+        description: The whole content (text). Exactly one of O(files[].content) and O(files[].src).
         type: str
-        required: true
+      src:
+        description:
+          - Absolute path of a file on the managed host whose content to copy (a certificate or key another role
+            made), as M(ansible.builtin.copy) with C(remote_src) does, in the same module run. The diff says whether
+            the content changes and never shows it.
+        type: str
       mode:
         description: Permission bits, as an octal string such as C("0644") (or, as for M(ansible.builtin.file), a number
           that is the mode itself, which is what an unquoted YAML C(0644) is). Special bits are refused.
@@ -137,7 +142,8 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files imp
 ARGUMENT_SPEC = dict(
     files=dict(type='list', elements='dict', default=[], options=dict(
         path=dict(type='str', required=True),
-        content=dict(type='str', required=True, no_log=False),
+        content=dict(type='str', no_log=False),
+        src=dict(type='str'),
         mode=dict(type='raw', required=True),
         owner=dict(type='str'),
         group=dict(type='str'),
@@ -207,6 +213,14 @@ def main():
         dirs, wanted = validate(params['files'], params['directories'])
         ids = _ids(module, 'directories', dirs, {})
         ids = _ids(module, 'files', wanted, ids)
+        for i, f in enumerate(wanted):
+            if f['src'] is not None:
+                try:
+                    f['content'] = read_text(f['src'])
+                except (IOError, OSError) as e:
+                    raise FileSetError('files[%d].src: cannot read %s: %s' % (i, f['src'], e))
+                if f['content'] is None:
+                    raise FileSetError('files[%d].src: no such file on this host: %s' % (i, f['src']))
         current_dirs = {}
         for d in dirs:
             path = d['path']

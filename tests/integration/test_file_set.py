@@ -98,3 +98,22 @@ def test_bad_directory_input_changes_nothing(tmp_path):
         r = run_module('pgwarden.postgresql.file_set', args)
         assert r.get('failed') and message in r['msg'], r
         assert sorted(os.listdir(d)) == ['plain']
+
+
+def test_src_copies_a_file_of_the_host_and_hides_it_in_the_diff(tmp_path):
+    d = str(tmp_path)
+    with open(d + '/server.key', 'w') as f:
+        f.write('-----BEGIN PRIVATE KEY-----\nsecret\n')
+    args = dict(directories=[dict(path=d + '/tls', mode='0750')],
+                files=[dict(path=d + '/tls/server.key', src=d + '/server.key', mode='0600')])
+    r = run_module('pgwarden.postgresql.file_set', args, diff=True)
+    assert r['changed'] and open(d + '/tls/server.key').read().endswith('secret\n') and _mode(d + '/tls/server.key') == 0o600
+    assert 'secret' not in str(r['diff']) and 'secret' not in str(r)
+    assert run_module('pgwarden.postgresql.file_set', args)['changed'] is False
+    with open(d + '/server.key', 'a') as f:
+        f.write('renewed\n')
+    r = run_module('pgwarden.postgresql.file_set', args, check=True, diff=True)
+    assert r['changed_files'] == [d + '/tls/server.key'] and 'renewed' not in str(r)
+    assert 'renewed' not in open(d + '/tls/server.key').read()
+    r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/x', src=d + '/missing', mode='0600')]))
+    assert r.get('failed') and 'files[0].src: no such file on this host' in r['msg'] and not os.path.exists(d + '/x')

@@ -135,3 +135,18 @@ def test_a_path_in_both_lists_and_an_empty_set_fail():
         validate([f('/etc/pgw')], [d('/etc/pgw')])
     with pytest.raises(FileSetError, match='give at least one file or directory'):
         validate([], [])
+
+
+def test_src_is_validated_and_its_content_never_shown_in_the_diff():
+    with pytest.raises(FileSetError, match=r'files\[0\]: give content or src, not both'):
+        validate([dict(path='/etc/a', content='x', src='/etc/b', mode='0644')])
+    with pytest.raises(FileSetError, match=r'files\[0\].src: must be an absolute'):
+        validate([dict(path='/etc/a', src='../b', mode='0644')])
+    with pytest.raises(FileSetError, match=r'files\[0\].content: required'):
+        validate([dict(path='/etc/a', mode='0644')])
+    [w] = validate([dict(path='/etc/a.key', src='/etc/ssl/b.key', mode='0600')])
+    assert w['src'] == '/etc/ssl/b.key' and w['content'] is None
+    w['content'] = 'SECRET KEY\n'
+    [a] = plan([w], {'/etc/a.key': cur('OLD KEY\n', 0o600)})
+    [d] = diff([a])
+    assert 'KEY' not in d['before'] + d['after'] and '# content of /etc/ssl/b.key' in d['after']

@@ -19,14 +19,14 @@ class FileSetError(ValueError):
     """Bad input, naming the option."""
 
 
-def _path(where, path):
+def _path(where, path, option='path'):
     if not isinstance(path, str) or not path:
-        raise FileSetError('%s.path: required' % where)
+        raise FileSetError('%s.%s: required' % (where, option))
     if '\x00' in path or '\n' in path:
-        raise FileSetError('%s.path: must not contain NUL or a newline' % where)
+        raise FileSetError('%s.%s: must not contain NUL or a newline' % (where, option))
     if not path.startswith('/') or posixpath.normpath(path) != path or path == '/':
-        raise FileSetError('%s.path: must be an absolute, normalised path (no "..", "//" or trailing "/"): %r'
-                           % (where, path))
+        raise FileSetError('%s.%s: must be an absolute, normalised path (no "..", "//" or trailing "/"): %r'
+                           % (where, option, path))
     return path
 
 
@@ -77,11 +77,17 @@ def validate(files, directories=None):
     seen = {}
     dirs = [d for _, _, d in _entries('directories', directories or [], ['path'], seen)]
     wanted = []
-    for where, f, entry in _entries('files', files, ['path', 'content'], seen):
-        content = f.get('content')
-        if not isinstance(content, str):
-            raise FileSetError('%s.content: required, a string' % where)
-        entry['content'] = content
+    for where, f, entry in _entries('files', files, ['path', 'content', 'src'], seen):
+        content, src = f.get('content'), f.get('src')
+        if src is not None:
+            if content is not None:
+                raise FileSetError('%s: give content or src, not both' % where)
+            entry['src'] = _path(where, src, 'src')
+            entry['content'] = None  # the module reads it on the host
+        elif not isinstance(content, str):
+            raise FileSetError('%s.content: required, a string (or src, a file on the host)' % where)
+        else:
+            entry['content'], entry['src'] = content, None
         wanted.append(entry)
     if directories is None:
         return wanted
@@ -109,7 +115,8 @@ def plan(wanted, current):
                       owner=None if cur is None else cur['owner'], group=None if cur is None else cur['group'])
         after = dict(path=f['path'], content=f['content'], mode='%04o' % f['mode'],
                      owner=f['owner'] or before['owner'], group=f['group'] or before['group'])
-        actions.append(dict(path=f['path'], write=write, chmod=chmod, chown=chown, before=before, after=after))
+        actions.append(dict(path=f['path'], write=write, chmod=chmod, chown=chown, before=before, after=after,
+                            src=f.get('src')))
     return actions
 
 
@@ -118,10 +125,19 @@ def _meta(d):
 
 
 def diff(actions):
-    """Ansible's diff list: one before/after per changed file (mode and owner first, then the content)."""
-    return [dict(before_header=a['path'], after_header=a['path'],
-                 before=_meta(a['before']) + a['before']['content'], after=_meta(a['after']) + a['after']['content'])
-            for a in actions]
+    """Ansible's diff list: one before/after per changed file (mode and owner first, then the content).
+
+    A file copied from src (a key, a certificate on the host) shows whether its content changes, never the content."""
+    out = []
+    for a in actions:
+        before, after = a['before']['content'], a['after']['content']
+        if a.get('src'):
+            after = '# content of %s\n' % a['src']
+            before = '' if a['before']['mode'] is None else (
+                '# content of %s\n' % a['src'] if not a['write'] else '# other content\n')
+        out.append(dict(before_header=a['path'], after_header=a['path'],
+                        before=_meta(a['before']) + before, after=_meta(a['after']) + after))
+    return out
 
 
 def plan_directories(wanted, current):
