@@ -4,7 +4,8 @@
 """packages_missing(names, installed): which of a role's packages are not installed.
 
 names     - a package name or a list of them (what the role's apt task installs);
-installed - ansible_facts.packages (ansible.builtin.package_facts, read once by playbooks/site.yml),
+installed - ansible_facts.packages (pgwarden.postgresql.dpkg_facts, read once by playbooks/site.yml, or
+            ansible.builtin.package_facts),
             or None when the play did not read it.
 
 Returns the names apt still has to install. Without package facts, or for a name apt has to

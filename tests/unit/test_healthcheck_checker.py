@@ -28,7 +28,7 @@ def load_checker():
 
 def test_role_installs_the_module_utils_files_themselves():
     tasks = yaml.safe_load(open(os.path.join(ROOT, 'roles', 'monitoring', 'tasks', 'checker.yml')))
-    task = [t for t in tasks if t.get('name', '').startswith('Install the checker script and the health checks')][0]
+    task = [t for t in tasks if t.get('name', '').startswith('Install the checker script')][0]
     lookups = re.findall(r"lookup\('ansible.builtin.file', role_path ~ '([^']+)'", str(task['pgwarden.postgresql.file_set']['files']))
     files = [os.path.realpath(os.path.join(ROOT, 'roles', 'monitoring') + path) for path in lookups]
     assert files == [os.path.join(os.path.realpath(UTILS), f) for f in ('health_checks.py', 'health_collect.py')]
