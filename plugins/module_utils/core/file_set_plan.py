@@ -75,7 +75,7 @@ def validate(files, directories=None):
         raise FileSetError('files: give at least one file (or directory)' if directories is None
                            else 'files, directories: give at least one file or directory')
     seen = {}
-    dirs = [d for _, _, d in _entries('directories', directories or [], ['path'], seen)]
+    dirs = [entry[2] for entry in _entries('directories', directories or [], ['path'], seen)]
     wanted = []
     for where, f, entry in _entries('files', files, ['path', 'content', 'src'], seen):
         content, src = f.get('content'), f.get('src')
@@ -169,8 +169,10 @@ def plan_directories(wanted, current):
                 (d['group'] is not None and (create or cur['group'] != d['group']))
         if not (create or chmod or chown):
             continue
-        before = dict(state='absent') if create else dict(state='directory', mode='%04o' % cur['mode'],
-                                                           owner=cur['owner'], group=cur['group'])
+        if create:
+            before = dict(state='absent')
+        else:
+            before = dict(state='directory', mode='%04o' % cur['mode'], owner=cur['owner'], group=cur['group'])
         after = dict(state='directory', mode='%04o' % d['mode'], owner=d['owner'] or before.get('owner'),
                      group=d['group'] or before.get('group'))
         actions.append(dict(path=d['path'], create=create, chmod=chmod, chown=chown, before=before, after=after))
