@@ -168,8 +168,8 @@ def _short(values, limit=6):
 def _attributes(path, wanted_owner, wanted_group, wanted_mode, seen):
     out = []
     if wanted_mode is not None and seen.get('mode') != wanted_mode:
-        out.append('mode of %s is %s, wanted %04o' % (path, '?' if seen.get('mode') is None else '%04o' % seen['mode'],
-                                                       wanted_mode))
+        have = '?' if seen.get('mode') is None else '%04o' % seen['mode']
+        out.append('mode of %s is %s, wanted %04o' % (path, have, wanted_mode))
     if wanted_owner is not None and seen.get('owner') != wanted_owner:
         out.append('owner of %s is %s, wanted %s' % (path, seen.get('owner'), wanted_owner))
     if wanted_group is not None and seen.get('group') != wanted_group:
@@ -188,8 +188,9 @@ def _findings(wanted, observed):
         elif key.get('error'):
             found.append(('missing', 'private key unreadable: %s' % key['error']))
         else:
-            found.extend(('attribute', r) for r in _attributes(wanted['private_key_path'], wanted['private_key_owner'],
-                                                                wanted['private_key_group'], wanted['private_key_mode'], key))
+            found.extend(('attribute', r) for r in _attributes(
+                wanted['private_key_path'], wanted['private_key_owner'], wanted['private_key_group'],
+                wanted['private_key_mode'], key))
     ca = observed.get('ca')
     has_ca = wanted['ca_certificate_path'] is not None or wanted['ca_certificate_content'] is not None
     if has_ca and (ca is None or ca.get('error')):
@@ -204,8 +205,9 @@ def _findings(wanted, observed):
         else:
             if not copy.get('same'):
                 found.append(('copy', 'CA copy %s differs from the CA certificate' % wanted['ca_copy_path']))
-            found.extend(('copy', r) for r in _attributes(wanted['ca_copy_path'], wanted['certificate_owner'],
-                                                           wanted['certificate_group'], wanted['certificate_mode'], copy))
+            found.extend(('copy', r) for r in _attributes(
+                wanted['ca_copy_path'], wanted['certificate_owner'], wanted['certificate_group'],
+                wanted['certificate_mode'], copy))
     if cert is None:
         found.insert(0, ('missing', 'certificate missing'))
         return found
@@ -249,8 +251,9 @@ def _findings(wanted, observed):
     if key is None and wanted['private_key_path'] is not None:
         reissue.append('certificate without its private key')
     found[0:0] = [(_REISSUE, r) for r in reissue]
-    found.extend(('attribute', r) for r in _attributes(wanted['certificate_path'], wanted['certificate_owner'],
-                                                        wanted['certificate_group'], wanted['certificate_mode'], cert))
+    found.extend(('attribute', r) for r in _attributes(
+        wanted['certificate_path'], wanted['certificate_owner'], wanted['certificate_group'],
+        wanted['certificate_mode'], cert))
     return found
 
 
@@ -266,10 +269,10 @@ def reasons(wanted, observed):
       private_key: None (missing) or dict(error, owner, group, mode);
       ca: None (missing) or dict(error) - the CA of ca_certificate_path/content;
       ca_copy: None (missing) or dict(error, same (bool, same certificate as the CA), owner, group, mode)."""
-    return [r for _, r in _findings(wanted, observed)]
+    return [finding[1] for finding in _findings(wanted, observed)]
 
 
 def reissue(wanted, observed):
     """True when the certificate exists but is not the wanted one (expiring, other names, other CA or key,
     unreadable): an issuer has to make it again (force), not only fix its mode or owner."""
-    return any(kind == _REISSUE for kind, _ in _findings(wanted, observed))
+    return any(finding[0] == _REISSUE for finding in _findings(wanted, observed))
