@@ -32,6 +32,12 @@ options:
       - Absolute path of the certificate's PEM private key (not encrypted). Its public key must be the certificate's.
       - A missing key makes the certificate not valid (and RV(reissue) true when the certificate exists).
     type: str
+  private_key_curve:
+    description:
+      - The elliptic curve the private key must use (such as V(secp384r1), what
+        M(community.crypto.openssl_privatekey) makes with C(type=ECC)). Another curve or key type makes the
+        certificate not valid and RV(reissue) true, as that module would make the key again.
+    type: str
   ca_certificate_path:
     description: Absolute path of the PEM certificate of the CA that must have signed the certificate.
     type: str
@@ -105,6 +111,7 @@ EXAMPLES = r'''
   pgwarden.postgresql.certificate_check:
     certificate_path: /etc/postgresql/pgwarden-tls/server.crt
     private_key_path: /etc/postgresql/pgwarden-tls/server.key
+    private_key_curve: secp384r1
     ca_certificate_path: /etc/postgresql/pgwarden-tls/ca.crt
     common_name: db1.example.com
     subject_alt_names: [DNS:db1.example.com, DNS:localhost, IP:127.0.0.1]
@@ -187,6 +194,7 @@ except ImportError:  # pragma: no cover - very old cryptography
 ARGUMENT_SPEC = dict(
     certificate_path=dict(type='str', required=True),
     private_key_path=dict(type='str', no_log=False),
+    private_key_curve=dict(type='str', no_log=False),
     ca_certificate_path=dict(type='str'),
     ca_certificate_content=dict(type='str'),
     ca_copy_path=dict(type='str'),
@@ -327,7 +335,10 @@ def observe(wanted, now):
         facts, data = _read(wanted['private_key_path'])
         if facts is not None and data is not None:
             try:
-                public_key = _spki(serialization.load_pem_private_key(data, None, default_backend()).public_key())
+                private_key = serialization.load_pem_private_key(data, None, default_backend())
+                public_key = _spki(private_key.public_key())
+                facts['curve'] = private_key.curve.name if isinstance(private_key, ec.EllipticCurvePrivateKey) else None
+                private_key = None
             except (TypeError, ValueError):
                 facts['error'] = 'not an unencrypted PEM private key'
             except Exception:  # an unsupported key type: never show the key's content in a message

@@ -145,6 +145,19 @@ def test_rsa_ca(site):
     assert run_module(MODULE, site['args'])['reasons'] == ['not signed by the CA']
 
 
+def test_key_curve(site):
+    assert run_module(MODULE, dict(site['args'], private_key_curve='secp384r1'))['valid'] is True
+    r = run_module(MODULE, dict(site['args'], private_key_curve='prime256v1'))
+    assert r['reasons'] == ['certificate of a private key that is made again',
+                            'private key is an EC secp384r1 key, wanted an EC prime256v1 key'] and r['reissue'] is True
+    key = _key('rsa')
+    _write(site['dir'] + '/server.key', _pem_key(key), 0o600)
+    _write(site['dir'] + '/server.crt', _pem_cert(_leaf(site['ca_key'], site['ca_cert'], key)), 0o644)
+    assert run_module(MODULE, site['args'])['valid'] is True
+    r = run_module(MODULE, dict(site['args'], private_key_curve='secp384r1'))
+    assert 'private key is not an EC key, wanted an EC secp384r1 key' in r['reasons'] and r['reissue'] is True
+
+
 def test_key_mismatch(site):
     _write(site['dir'] + '/server.key', _pem_key(_key()), 0o600)
     r = run_module(MODULE, site['args'])

@@ -87,6 +87,20 @@ def test_attributes_are_reasons_but_no_reissue(change, reason):
     assert _check(o) == ([reason], False)
 
 
+def test_key_curve():
+    o = _observed()
+    o['private_key']['curve'] = 'secp256r1'
+    assert _check(o, private_key_curve='secp384r1') == (
+        ['certificate of a private key that is made again', 'private key is an EC secp256r1 key, wanted an EC secp384r1 key'],
+        True)
+    o['private_key']['curve'] = None
+    o['certificate'] = None
+    assert _check(o, private_key_curve='secp384r1') == (
+        ['certificate missing', 'private key is not an EC key, wanted an EC secp384r1 key'], False)
+    o['private_key']['curve'] = 'secp384r1'
+    assert _check(o, private_key_curve='secp384r1') == (['certificate missing'], False)
+
+
 def test_unverifiable_signature_and_missing_ca_are_not_reissues():
     assert _check(_observed(signed_by_ca=None, signature_error='unsupported CA key type X')) == \
         (['signature not verifiable: unsupported CA key type X'], False)
@@ -159,6 +173,7 @@ def test_hostile_certificate_names_are_quoted():
     (dict(ca_certificate_path=None, ca_certificate_content='not pem'), 'ca_certificate_content: a PEM'),
     (dict(ca_certificate_path=None, ca_copy_path='/etc/pki/copy.crt'), 'ca_copy_path: needs the CA'),
     (dict(private_key_path=None), 'private_key_owner: needs private_key_path'),
+    (dict(private_key_curve='secp384r1; x'), 'private_key_curve: an elliptic curve name'),
 ])
 def test_hostile_input_fails_naming_the_option(bad, message):
     with pytest.raises(CertificateCheckError) as e:

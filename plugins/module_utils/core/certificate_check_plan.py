@@ -21,6 +21,7 @@ _MODE = re.compile(r'^0?[0-7]{3}$')
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]{0,31}$')
 # A DNS name as certificates carry it: labels of letters, digits, '-' and '_', an optional leading '*.'.
 _DNS = re.compile(r'^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$')
+_CURVE = re.compile(r'^[a-z][a-z0-9]{2,31}$')
 _OID = re.compile(r'^[0-2](\.(0|[1-9][0-9]{0,9})){1,20}$')
 # The names openssl_csr_pipe and OpenSSL accept for extended key usages, by their dotted OID.
 EKU_NAMES = {
@@ -151,6 +152,14 @@ def validate(params):
             if key.startswith('private_key') and wanted['private_key_path'] is None:
                 raise CertificateCheckError('%s: needs private_key_path' % key)
             wanted[key] = value
+    curve = params.get('private_key_curve')
+    if curve is not None:
+        if not isinstance(curve, str) or not _CURVE.match(curve):
+            raise CertificateCheckError('private_key_curve: an elliptic curve name such as secp384r1, got %r'
+                                        % (curve if not isinstance(curve, str) else curve[:80]))
+        if wanted['private_key_path'] is None:
+            raise CertificateCheckError('private_key_curve: needs private_key_path')
+    wanted['private_key_curve'] = curve
     for key in _MODES:
         if params.get(key) is not None:
             if key.startswith('private_key') and wanted['private_key_path'] is None:
@@ -188,6 +197,9 @@ def _findings(wanted, observed):
         elif key.get('error'):
             found.append(('missing', 'private key unreadable: %s' % key['error']))
         else:
+            if wanted['private_key_curve'] is not None and key.get('curve') != wanted['private_key_curve']:
+                found.append(('key', 'private key is %s, wanted an EC %s key'
+                              % (key.get('curve') and 'an EC %s key' % key['curve'] or 'not an EC key', wanted['private_key_curve'])))
             found.extend(('attribute', r) for r in _attributes(
                 wanted['private_key_path'], wanted['private_key_owner'], wanted['private_key_group'],
                 wanted['private_key_mode'], key))
@@ -250,6 +262,8 @@ def _findings(wanted, observed):
         reissue.append('private key does not match the certificate')
     if key is None and wanted['private_key_path'] is not None:
         reissue.append('certificate without its private key')
+    if any(finding[0] == 'key' for finding in found):  # a new key is made: its certificate with it
+        reissue.append('certificate of a private key that is made again')
     found[0:0] = [(_REISSUE, r) for r in reissue]
     found.extend(('attribute', r) for r in _attributes(
         wanted['certificate_path'], wanted['certificate_owner'], wanted['certificate_group'],
@@ -266,7 +280,7 @@ def reasons(wanted, observed):
         subject_alt_names (set of normalised 'DNS:'/'IP:' strings), extended_key_usage (set of names or OIDs),
         is_ca (bool), signed_by_ca (True, False, or None when not verifiable), signature_error, key_matches
         (True/False/None), owner, group, mode (int));
-      private_key: None (missing) or dict(error, owner, group, mode);
+      private_key: None (missing) or dict(error, curve (EC curve name or None), owner, group, mode);
       ca: None (missing) or dict(error) - the CA of ca_certificate_path/content;
       ca_copy: None (missing) or dict(error, same (bool, same certificate as the CA), owner, group, mode)."""
     return [finding[1] for finding in _findings(wanted, observed)]
