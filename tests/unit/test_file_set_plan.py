@@ -59,7 +59,7 @@ def test_a_directory_in_the_way_is_refused():
     ([f(path='/etc/x/')], r'files\[0\]\.path'),
     ([f(path='/')], r'files\[0\]\.path'),
     ([f(path='/etc/x\x00y')], r'files\[0\]\.path: must not contain NUL'),
-    ([f(path='/etc/x\ny')], r'files\[0\]\.path: must not contain NUL or a newline'),
+    ([f(path='/etc/x\ny')], r'files\[0\]\.path: must not contain NUL or a line break'),
     ([f(), f()], r'files\[1\]\.path: /etc/x.conf is also files\[0\]\.path'),
     ([f(content=None)], r'files\[0\]\.content: required'),
     ([f(mode=0o4755)], r'files\[0\]\.mode: an octal mode such as'),

@@ -9,15 +9,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import posixpath
 import re
+
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.input_checks import absolute_path, permission_mode
 
 try:
     import ipaddress
 except ImportError:  # pragma: no cover - Python 2 has no ipaddress; validate() then refuses IP entries
     ipaddress = None
 
-_MODE = re.compile(r'^0?[0-7]{3}$')
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]{0,31}$')
 # A DNS name as certificates carry it: labels of letters, digits, '-' and '_', an optional leading '*.'.
 _DNS = re.compile(r'^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$')
@@ -45,22 +45,11 @@ class CertificateCheckError(ValueError):
 
 
 def _path(name, value):
-    if not isinstance(value, str) or not value:
-        raise CertificateCheckError('%s: required, a path' % name)
-    if '\x00' in value or '\n' in value or '\r' in value:
-        raise CertificateCheckError('%s: must not contain NUL or a line break' % name)
-    if not value.startswith('/') or posixpath.normpath(value) != value or value == '/':
-        raise CertificateCheckError('%s: must be an absolute, normalised file path (no "..", "//" or trailing "/"): %r'
-                                    % (name, value))
-    return value
+    return absolute_path(name, value, CertificateCheckError)
 
 
 def _mode(name, value):
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o777:
-        value = '%04o' % value  # a YAML 0644 is the number 420, as for ansible.builtin.file
-    if not isinstance(value, str) or not _MODE.match(value):
-        raise CertificateCheckError('%s: an octal mode such as "0644" (permission bits only), got %r' % (name, value))
-    return int(value, 8)
+    return permission_mode(name, value, CertificateCheckError)
 
 
 def normalise_san(name, value):

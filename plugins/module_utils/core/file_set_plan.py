@@ -11,7 +11,8 @@ __metaclass__ = type
 import posixpath
 import re
 
-_MODE = re.compile(r'^0?[0-7]{3}$')
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.input_checks import absolute_path, permission_mode
+
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]{0,31}$')
 
 
@@ -20,22 +21,11 @@ class FileSetError(ValueError):
 
 
 def _path(where, path, option='path'):
-    if not isinstance(path, str) or not path:
-        raise FileSetError('%s.%s: required' % (where, option))
-    if '\x00' in path or '\n' in path:
-        raise FileSetError('%s.%s: must not contain NUL or a newline' % (where, option))
-    if not path.startswith('/') or posixpath.normpath(path) != path or path == '/':
-        raise FileSetError('%s.%s: must be an absolute, normalised path (no "..", "//" or trailing "/"): %r'
-                           % (where, option, path))
-    return path
+    return absolute_path('%s.%s' % (where, option), path, FileSetError)
 
 
 def _mode(where, mode):
-    if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o777:
-        mode = '%04o' % mode  # a YAML 0644 is the number 420, as for ansible.builtin.file
-    if not isinstance(mode, str) or not _MODE.match(mode):
-        raise FileSetError('%s.mode: an octal mode such as "0644" (permission bits only), got %r' % (where, mode))
-    return int(str(mode), 8)
+    return permission_mode('%s.mode' % where, mode, FileSetError)
 
 
 def _owners(where, entry):
