@@ -97,21 +97,21 @@ def test_directories_missing_are_created_parents_first_existing_ones_fixed():
 
 
 def test_unchanged_directories_plan_nothing():
-    dirs, _ = validate(None, [d(owner='root', group='root')])
+    dirs = validate(None, [d(owner='root', group='root')])[0]
     assert plan_directories(dirs, {'/etc/pgw': dcur(), '/etc': dcur(0o755)}) == []
 
 
 def test_a_directory_over_a_file_or_without_its_parent_fails():
-    dirs, _ = validate(None, [d()])
+    dirs = validate(None, [d()])[0]
     with pytest.raises(FileSetError, match='exists and is not a directory'):
         plan_directories(dirs, {'/etc/pgw': dict(kind='other')})
-    dirs, _ = validate(None, [d('/plain/pgw')])
+    dirs = validate(None, [d('/plain/pgw')])[0]
     with pytest.raises(FileSetError, match='/plain exists and is not a directory'):
         plan_directories(dirs, {'/plain/pgw': None, '/plain': dict(kind='other')})
 
 
 def test_missing_parents_are_created_0755_before_the_listed_directory():
-    dirs, _ = validate(None, [d('/srv/a/b/pgw', owner='postgres')])
+    dirs = validate(None, [d('/srv/a/b/pgw', owner='postgres')])[0]
     actions = plan_directories(dirs, {'/srv/a/b/pgw': None, '/srv/a/b': None, '/srv/a': None, '/srv': dcur(0o755)})
     assert [(a['path'], a['after']['mode'], a['after']['owner']) for a in actions] == [
         ('/srv/a', '0755', None), ('/srv/a/b', '0755', None), ('/srv/a/b/pgw', '0750', 'postgres')]
