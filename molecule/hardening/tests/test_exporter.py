@@ -31,3 +31,12 @@ def test_exporter_metrics_show_pg_up(name, server):
     assert any(line.startswith('pg_stat_database_xact_commit{') for line in lines)
     log = server.check_output("cat /var/log/postgresql/postgresql-*-main.log")
     assert 'password authentication failed for user "prometheus"' not in log
+
+
+def test_exporter_never_crash_looped(name, server):
+    """The configuration is in place before the package starts the exporter: with the package's
+    empty DATA_SOURCE_NAME it exits at once, and systemd's restarts end in its start limit."""
+    journal = server.check_output("journalctl -u prometheus-postgres-exporter --no-pager -o cat").lower()
+    assert "couldn't find environment variables describing the datasource" not in journal
+    assert "start request repeated too quickly" not in journal
+    assert server.check_output("systemctl is-active prometheus-postgres-exporter") == "active"
