@@ -30,6 +30,10 @@ except ImportError:  # pragma: no cover
     DB_ERRORS = ()
 
 RESTORE_TEST_STATUS = '/var/lib/pgwarden/restore-test.json'
+# libpq options of every session the on-host programs open (checker, repack): names resolve in
+# pg_catalog, then pg_temp, never in a schema a database's owner controls (module_utils' connection.py
+# pins the modules' sessions the same way).
+PINNED_OPTIONS = '-c search_path=pg_catalog,pg_temp'
 SCHEMA_FILTER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
 
 SQL_CONNECTIONS = """SELECT json_build_object(

@@ -28,6 +28,11 @@ CONTROL_SETTINGS = {  # pg_controldata line -> setting recovery needs at least a
 }
 
 
+# Our sessions resolve names in pg_catalog only: a database owner's functions or operators in the
+# restored copy never shadow the ones our checks call.
+PINNED_ENV = dict(os.environ, PGOPTIONS='-c search_path=pg_catalog,pg_temp')
+
+
 def run(argv, **kw):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, **kw)
     if proc.returncode != 0:
@@ -55,7 +60,7 @@ class Scratch(object):
 
     def psql(self, sql, db='postgres'):
         return run([os.path.join(self.bindir, 'psql'), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', self.sock,
-                    '-p', str(self.port), '-d', db, '-c', sql]).strip()
+                    '-p', str(self.port), '-d', db, '-c', sql], env=PINNED_ENV).strip()
 
     def clean(self):
         if os.path.exists(os.path.join(self.data, 'postmaster.pid')) and self.bindir:
