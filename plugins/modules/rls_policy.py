@@ -129,14 +129,14 @@ queries:
 '''
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connection_argument_spec, user_search_path
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connection_argument_spec
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.converge import converge
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_plan import (
     POLICY_OPTIONS, desired_policies, needs_probe, plan_rls)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_read import (
     SNAPSHOT, ProbeError, declared_expressions, parse_snapshot, probe, snapshot_params, validate_expressions)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, Statement
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, Statement, user_search_path
 
 ARGUMENT_SPEC = connection_argument_spec(
     table=dict(type='str', required=True),

@@ -11,16 +11,15 @@ databases, EXECUTE on functions, USAGE on types) are seen and revoked idempotent
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
-    DatabaseError, reset_search_path, user_search_path)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import argument_types, split_routine
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, reset_search_path, user_search_path
 
 
 # One ACL as a JSON list of [grantee (null = PUBLIC), grantor, privilege, grantable].
 def _acl_sql(expr):
     return ("(SELECT coalesce(json_agg(json_build_array("
-            "CASE WHEN x.grantee = 0 THEN NULL ELSE pg_get_userbyid(x.grantee) END, "
+            "CASE WHEN x.grantee = '0'::oid THEN NULL ELSE pg_get_userbyid(x.grantee) END, "
             "pg_get_userbyid(x.grantor), x.privilege_type, x.is_grantable)), '[]') "
             "FROM aclexplode(" + expr + ") x)")
 

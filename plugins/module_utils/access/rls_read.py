@@ -20,10 +20,10 @@ try:
 except ImportError:  # pragma: no cover - the module reports the missing library
     sql = None
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
-    DatabaseError, reset_search_path, search_path_list, user_search_path)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_plan import policy_statement
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import (
+    PlanError, reset_search_path, search_path_list, user_search_path)
 
 SNAPSHOT = """
 SELECT json_build_object(
@@ -33,7 +33,7 @@ SELECT json_build_object(
   'roles', (SELECT coalesce(json_agg(rolname), '[]') FROM pg_roles WHERE rolname = ANY(%(roles)s::text[])),
   'policies', (SELECT coalesce(json_agg(json_build_object(
         'name', p.polname, 'command', p.polcmd, 'permissive', p.polpermissive,
-        'roles', (SELECT json_agg(CASE WHEN r = 0 THEN NULL ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r),
+        'roles', (SELECT json_agg(CASE WHEN r = '0'::oid THEN NULL ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r),
         'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid))), '[]')
       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = %(schema)s AND c.relname = %(table)s))
