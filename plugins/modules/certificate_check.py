@@ -19,6 +19,11 @@ description:
   - A missing, unreadable or unparseable file is a reason, not a failure. Bad options fail naming the option
     (for example C(subject_alt_names[1])) before any file is read.
   - The signature is verified with the CA's public key (EC, RSA PKCS#1 v1.5, Ed25519 and Ed448 keys).
+  - A certificate is not valid outside its validity period: expired, or not yet valid (its notBefore is in the
+    future); both make RV(reissue) true. A CA certificate that is expired or not yet valid makes the
+    certificate not valid too; when that CA signed it, RV(reissue) is true (issue it again once the CA is new).
+  - A certificate whose extensions cannot be read (one present twice, which RFC 5280 forbids, or one that does
+    not parse) is a reason (C(certificate malformed)) and RV(reissue) is true, not a failure.
   - Never returns or logs the content of the files.
 requirements:
   - cryptography (python3-cryptography on Debian) on the managed host
@@ -150,8 +155,8 @@ reasons:
   sample: ["expires within 30 days", "mode of /etc/etcd/pki/etcd.key is 0640, wanted 0600"]
 reissue:
   description:
-    - Whether the certificate exists but has to be issued again (expiring, other names, usages, CA or key,
-      unreadable), as opposed to missing or only having the wrong mode or owner. Use it for C(force).
+    - Whether the certificate exists but has to be issued again (expiring, expired or not yet valid, other names,
+      usages, CA or key, signed by an expired CA, unreadable or malformed), as opposed to missing or only having the wrong mode or owner. Use it for C(force).
   returned: always
   type: bool
   sample: true

@@ -34,6 +34,7 @@ try:
 except ImportError:  # pragma: no cover - very old cryptography
     ed25519 = ed448 = None
 
+_MALFORMED = (ValueError, TypeError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) if HAS_CRYPTOGRAPHY else ()
 _EKU_BY_OID = dict((oid, name) for name, oid in EKU_NAMES.items())
 _UTC = datetime.timezone.utc
 
@@ -75,11 +76,17 @@ def _spki(public_key):
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def _not_after(cert):
-    value = getattr(cert, 'not_valid_after_utc', None)
-    if value is None:  # cryptography < 42: a naive datetime in UTC
-        value = cert.not_valid_after.replace(tzinfo=_UTC)
-    return value
+def _validity(cert):
+    """(not_before, not_after) as aware datetimes in UTC."""
+    before, after = getattr(cert, 'not_valid_before_utc', None), getattr(cert, 'not_valid_after_utc', None)
+    if after is None:  # cryptography < 42: naive datetimes in UTC
+        before, after = cert.not_valid_before.replace(tzinfo=_UTC), cert.not_valid_after.replace(tzinfo=_UTC)
+    return before, after
+
+
+def _ca_facts(cert):
+    before, after = _validity(cert)
+    return dict(error=None, not_before=before, not_after=after)
 
 
 def _extension(cert, cls):
@@ -87,6 +94,17 @@ def _extension(cert, cls):
         return cert.extensions.get_extension_for_class(cls).value
     except x509.ExtensionNotFound:
         return None
+
+
+def _malformed(error):
+    """A reason from the exception cryptography raised when it parsed the certificate's extensions: it parses
+    them only when they are first used, and raises DuplicateExtension (not a ValueError) for an extension
+    present twice, which RFC 5280 forbids."""
+    if isinstance(error, x509.DuplicateExtension):
+        oid = getattr(error, 'oid', None)
+        return 'the %s extension (%s) appears twice' % (getattr(oid, '_name', None) or 'unknown',
+                                                        getattr(oid, 'dotted_string', '?'))
+    return 'an extension cannot be read: %s' % to_native(error)[:200]
 
 
 def _sans(cert):
@@ -125,6 +143,21 @@ def _signed_by(cert, issuer):
     return True, None
 
 
+def _cert_facts(cert, public_key, issuer):
+    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    eku = _extension(cert, x509.ExtendedKeyUsage)
+    bc = _extension(cert, x509.BasicConstraints)
+    not_before, not_after = _validity(cert)
+    facts = dict(not_before=not_before, not_after=not_after, common_name=to_native(cn[0].value) if cn else None,
+                 subject_alt_names=_sans(cert),
+                 extended_key_usage=set(_EKU_BY_OID.get(o.dotted_string, o.dotted_string) for o in (eku or ())),
+                 is_ca=bool(bc and bc.ca), signed_by_ca=None, signature_error=None,
+                 key_matches=None if public_key is None else public_key == _spki(cert.public_key()))
+    if issuer is not None:
+        facts['signed_by_ca'], facts['signature_error'] = _signed_by(cert, issuer)
+    return facts
+
+
 def observe(wanted, now):
     """The facts reasons() needs, read from the files."""
     observed = dict(now=now, certificate=None, private_key=None, ca=None, ca_copy=None)
@@ -132,7 +165,7 @@ def observe(wanted, now):
     if wanted['ca_certificate_content'] is not None:
         try:
             ca_cert = _load_cert(to_bytes(wanted['ca_certificate_content']))
-            observed['ca'] = dict(error=None)
+            observed['ca'] = _ca_facts(ca_cert)
         except ValueError:
             observed['ca'] = dict(error='ca_certificate_content is not a PEM certificate')
     elif wanted['ca_certificate_path'] is not None:
@@ -140,6 +173,7 @@ def observe(wanted, now):
         if facts is not None and data is not None:
             try:
                 ca_cert = _load_cert(data)
+                facts.update(_ca_facts(ca_cert))
             except ValueError:
                 facts['error'] = 'not a PEM certificate'
         observed['ca'] = facts
@@ -175,16 +209,10 @@ def observe(wanted, now):
         except ValueError:
             facts['error'] = 'not a PEM certificate'
         else:
-            cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-            eku = _extension(cert, x509.ExtendedKeyUsage)
-            bc = _extension(cert, x509.BasicConstraints)
-            facts.update(not_after=_not_after(cert), common_name=to_native(cn[0].value) if cn else None,
-                         subject_alt_names=_sans(cert),
-                         extended_key_usage=set(_EKU_BY_OID.get(o.dotted_string, o.dotted_string) for o in (eku or ())),
-                         is_ca=bool(bc and bc.ca), signed_by_ca=None, signature_error=None,
-                         key_matches=None if public_key is None else public_key == _spki(cert.public_key()))
             issuer = cert if wanted['self_signed'] else ca_cert
-            if issuer is not None:
-                facts['signed_by_ca'], facts['signature_error'] = _signed_by(cert, issuer)
+            try:
+                facts.update(_cert_facts(cert, public_key, issuer))
+            except _MALFORMED as e:
+                facts['malformed'] = _malformed(e)
     observed['certificate'] = facts
     return observed
