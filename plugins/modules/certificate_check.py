@@ -19,7 +19,7 @@ description:
   - A missing, unreadable or unparseable file is a reason, not a failure. Bad options fail naming the option
     (for example C(subject_alt_names[1])) before any file is read.
   - The signature is verified with the CA's public key (EC, RSA PKCS#1 v1.5, Ed25519 and Ed448 keys).
-  - A certificate is not valid outside its validity period: expired, or not yet valid (its notBefore is in the
+  - A certificate is not valid outside its validity period, expired or not yet valid (its notBefore in the
     future); both make RV(reissue) true. A CA certificate that is expired or not yet valid makes the
     certificate not valid too; when that CA signed it, RV(reissue) is true (issue it again once the CA is new).
   - A certificate whose extensions cannot be read (one present twice, which RFC 5280 forbids, or one that does

@@ -17,7 +17,7 @@ description:
     second of CPU per host) and needs python3-apt; dpkg's database is all a check of installed packages needs.
     The roles of this collection read these facts to skip an apt run when their packages are installed
     (filter C(pgwarden.postgresql.packages_missing)).
-  - Only installed packages are listed (dpkg status C(installed), whatever the selection: C(ii), and C(hi) for a
+  - Only installed packages are listed (dpkg status C(installed), whatever the selection, so C(ii) and C(hi) for a
     package on hold); removed packages whose configuration is kept are not.
   - Packages on hold (C(apt-mark hold), C(dpkg --set-selections); apt neither upgrades nor removes them) have
     C(held=true) in their entries and are listed in C(ansible_facts.held_packages), so a role can tell that an
