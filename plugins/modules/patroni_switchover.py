@@ -176,7 +176,12 @@ def main():
     except PatroniApiError as e:
         module.fail_json(msg='Patroni refused the switchover: %s' % e, status=e.status, requests=api.requests, **result)
     if not module.check_mode and not p['scheduled_at']:
-        if wait_writable(api, new, p['wait_timeout']) is None:
+        try:
+            waited = wait_writable(api, new, p['wait_timeout'])
+        except PatroniApiError as e:  # the candidate's URL became one the module does not contact
+            module.fail_json(msg='the switchover was sent, but waiting for %s failed: %s' % (new, e), changed=True,
+                             requests=api.requests, **result)
+        if waited is None:
             module.fail_json(msg='wait_timeout: %s did not accept writes within %d s after the switchover'
                              % (new, p['wait_timeout']), changed=True, requests=api.requests, **result)
         result['elapsed_seconds'] = round(time.time() - start, 1)

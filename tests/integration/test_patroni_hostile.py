@@ -208,6 +208,24 @@ def test_trust_published_urls_sends_to_the_published_member_and_names_it(fakes):
     assert_refused(r, 'not an http(s) URL')
 
 
+def test_switchover_wait_never_follows_a_member_that_moves_to_another_host(fakes):
+    named, other = fakes(), fakes('127.0.0.2')
+
+    def cluster(fake):
+        if fake.writes():  # after the POST /switchover, /cluster publishes the new leader b on another host
+            return 200, dict(members=[member('a', 'replica', named.url + '/patroni', state='streaming'),
+                                      member('b', 'leader', other.url + '/patroni')])
+        return 200, dict(members=[member('a', 'leader', named.url + '/patroni'),
+                                  member('b', 'replica', named.url + '/patroni', state='streaming')])
+    named.routes[('GET', '/cluster')] = cluster
+    named.answer('POST', '/switchover', 200, 'Successfully switched over to "b"')
+    r = run('switchover', [named.url], candidate='b', wait_timeout=5)
+    assert_refused(r, 'the switchover was sent, but waiting for b failed',
+                   'member b publishes its REST API at %s/patroni' % other.url, 'trust_published_urls')
+    assert r['changed'] is True and other.received == []
+    assert [(w['method'], w['path']) for w in named.writes()] == [('POST', '/switchover')]
+
+
 def test_api_url_with_user_info_refused(fakes):
     fake = fakes()
     r = run('info', ['http://patroni:%s@%s' % (PASSWORD, fake.url[7:])])
