@@ -155,7 +155,9 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
 
-    try:  # the expressions' guard refuses before anything reaches the server
+    # The expressions' guard refuses before anything reaches the server, reading '...' as with
+    # standard_conforming_strings on (the default); a session with it off is checked again below.
+    try:
         desired = desired_policies(p['policies'])
     except PlanError as e:
         module.fail_json(msg=str(e), option=e.option)
@@ -164,7 +166,7 @@ def main():
         current = parse_snapshot(read_one(conn, SNAPSHOT, snapshot_params(p['schema'], p['table'], desired)))
         if current['table'] is None:
             raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
-        if not current['standard_strings']:  # '...' takes backslash escapes in this session: guard again as the server reads it
+        if not current['standard_strings']:  # '...' takes backslash escapes in this session: the guard again, as it reads them
             desired_policies(p['policies'], standard_strings=False)
         try:
             with conn.cursor() as cur:

@@ -250,3 +250,31 @@ def test_guard_never_accepts_what_the_server_splits_differently(pg, sec):
     assert accepted >= 20  # the corpus holds strings the guard lets through, not only refusals
     assert ddl_since(pg, offset) == []
     assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
+
+
+SCS_OFF_PAYLOAD = "item = '\\' = ' ) ; DROP TABLE victim; SELECT ('"
+
+
+def test_standard_conforming_strings_off_in_the_session(pg, sec):
+    """A database that reads '...' with backslash escapes: the guard checks again as this session reads it."""
+    pg.query('ALTER DATABASE %s SET standard_conforming_strings = off' % DB)
+    try:
+        offset = pg.log_size()
+        res = sec(**policy(SCS_OFF_PAYLOAD))
+        assert res['failed'] and res['option'] == 'policies[0].using' and 'unbalanced parentheses' in res['msg'], res
+        ran = pg.statements_since(offset)
+        assert ran == ['BEGIN', ''], ran  # the snapshot read alone (its text starts on the next log line), no validation
+        assert ddl_since(pg, offset) == [] and state(pg)['policies'] == []
+        # Written to work in both settings, a quote in a string is legitimate there.
+        for expr, stored in (("item = E'it\\'s'", "(item = 'it''s'::text)"), ("item = 'it''s'", "(item = 'it''s'::text)")):
+            res = sec(**policy(expr))
+            assert not res.get('failed'), res
+            assert state(pg)['policies'] == [('p', stored, None)]
+            assert not sec(**policy(expr))['changed']
+    finally:
+        pg.query('ALTER DATABASE %s RESET standard_conforming_strings' % DB)
+    # With the setting on again (the default) the same payload is two strings and one expression; it still stays one.
+    res = sec(check=True, **policy(SCS_OFF_PAYLOAD))
+    assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
+    if res.get('failed'):
+        assert res['option'] == 'policies[0].using'
