@@ -48,7 +48,7 @@ options:
       objects:
         description: As O(objects).
         type: list
-        elements: str
+        elements: raw
       schema:
         description: As O(schema).
         type: str
@@ -98,11 +98,21 @@ options:
         and V(f(a integer, b varchar)) are the same function. Only type names, argument names and
         modes, commas, dots, brackets and parentheses are accepted in the argument list (any
         character inside double quotes); anything else fails the task naming the option.
+      - A function or procedure can also be given as a dict C({schema, name, args}), for names that
+        hold parentheses, quotes or other characters the string form cannot carry. C(name) is the
+        exact name (no quoting, no case folding); C(schema) defaults to O(schema); C(args) lists the
+        argument types that identify it (a function's input arguments, all of a procedure's
+        arguments; V([]) for none), each a type name as C(pg_catalog.to_regtype) reads it (for
+        example V(integer), V(character varying), V(text[]), V(app.money); a type outside C(pg_catalog) is
+        named with its schema, as in the string form's types it is looked up in O(search_path)) or a dict
+        C({schema, name}) matched exactly in C(pg_type). It is found in C(pg_proc) by schema, name
+        and argument type OIDs; one that does not exist fails the task naming the entry
+        (for example C(grants[0].objects[1])).
       - With O(type=column) the tables whose O(columns) are meant.
       - With O(type=default_privileges) the kinds V(tables), V(sequences), V(functions),
         V(types), V(schemas).
     type: list
-    elements: str
+    elements: raw
   schema:
     description:
       - Schema of the objects, default V(public). Not used with O(type=database) and O(type=schema).
@@ -180,6 +190,20 @@ EXAMPLES = r'''
   become: true
   become_user: postgres
 
+- name: EXECUTE on functions whose names hold parentheses or quotes, found by name and argument types
+  pgwarden.postgresql.grant:
+    login_db: appdb
+    type: function
+    schema: app
+    objects:
+      - {name: 'f(x)"', args: [integer, text]}
+      - {schema: billing, name: "a'b", args: [{schema: billing, name: "amount(eur)"}]}
+      - {name: refresh, args: []}
+    privileges: [EXECUTE]
+    roles: [app_rw]
+  become: true
+  become_user: postgres
+
 - name: Column privilege
   pgwarden.postgresql.grant:
     login_db: appdb
@@ -211,7 +235,7 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import GRANT_OPTIONS, desired_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_plan import plan_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_read import (
-    parse_snapshot, resolve_routines, routine_error, snapshot_params, snapshot_query)
+    parse_snapshot, ref_errors, resolve_routines, routine_error, routine_ref_error, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(
     grants=dict(type='list', elements='dict', options=GRANT_OPTIONS),
@@ -230,10 +254,13 @@ def main():
             params['fn_oid'] = resolve_routines(conn, params, module.params['search_path'])
             doc = read_one(conn, snapshot_query(), params)
         except DatabaseError:
-            error = routine_error(conn, desired, module.params['search_path'])
+            error = routine_error(conn, desired, module.params['search_path']) or routine_ref_error(conn, desired)
             if error is not None:
                 raise error
             raise
+        error = ref_errors(doc, desired)
+        if error is not None:
+            raise error
         plan = plan_grants(parse_snapshot(doc, conn.server_version), desired)
         before, after = plan.diff
         return plan.statements, before, after

@@ -55,7 +55,9 @@ options:
       - dead_tuples
   databases:
     description:
-      - Databases the per-database checks look into; empty means every database that accepts connections.
+      - Databases the per-database checks look into; empty means every database that is not a template.
+      - A database this login cannot connect to is not checked and is listed in RV(not_visible); a name that is
+        not a database fails the module.
     type: list
     elements: str
     default: []
@@ -301,6 +303,16 @@ databases:
   returned: always
   type: list
   elements: str
+not_visible:
+  description:
+    - Databases the per-database checks could not look into, with the reason - the database does not allow
+      connections (C(datallowconn) false), or the login has no C(CONNECT) privilege on it (for example after
+      C(REVOKE CONNECT ... FROM PUBLIC) with a login that is not a superuser). The other checks still run, and the
+      message of each per-database check names them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{database: payroll, reason: the login has no CONNECT privilege on it}]
 '''
 
 from ansible.module_utils.basic import AnsibleModule
@@ -330,13 +342,13 @@ def main():
         if p[opt] < 1:
             module.fail_json(msg='%s: must be at least 1, got %d' % (opt, p[opt]), option=opt)
     try:
-        results, status, dbs = run_checks(lambda db: connect(module, dbname=db), p)
+        results, status, dbs, not_visible = run_checks(lambda db: connect(module, dbname=db), p)
     except ValueError as e:  # bad thresholds, checks or databases: the message names the option
         module.fail_json(msg=str(e), option=str(e).split(':', 1)[0].split('.')[0])
     except DatabaseError as e:
         module.fail_json(msg='Reading the server state failed: %s' % str(e).strip())
     summary = dict((s, sum(1 for r in results.values() if r['status'] == s)) for s in SEVERITY)
-    out = dict(changed=False, status=status, checks=results, summary=summary, databases=dbs)
+    out = dict(changed=False, status=status, checks=results, summary=summary, databases=dbs, not_visible=not_visible)
     if p['fail_on'] != 'never' and SEVERITY[status] >= SEVERITY[p['fail_on']]:
         bad = ['%s: %s' % (n, r['message']) for n, r in sorted(results.items()) if r['status'] in ('warning', 'critical')]
         module.fail_json(msg='Health status %s (fail_on=%s): %s' % (status, p['fail_on'], '; '.join(bad)), **out)

@@ -52,8 +52,12 @@ options:
       - Policies of the table.
       - Expressions are SQL. Before an expression is placed into any statement, the server parses it
         alone, received as a quoted literal, as one boolean expression on the table, where a second
-        statement is refused before anything runs; a semicolon, a comment, an unterminated quote or
-        unbalanced parentheses are refused as well, so an expression cannot reach beyond its clause.
+        statement is refused before anything runs. Before connecting, the module splits each expression
+        into tokens as the server's scanner does (identifiers with C($) and non-ASCII characters,
+        C(E'...') escape strings, dollar quotes, parameters, continued strings, and the session's
+        C(standard_conforming_strings)) and refuses a semicolon, a comment, an unterminated quote,
+        unbalanced parentheses or trailing junk after a number or parameter, so an expression cannot
+        reach beyond its clause.
     type: list
     elements: dict
     default: []
@@ -153,11 +157,19 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
 
-    def read_and_plan(conn):
+    # The expressions' guard refuses before anything reaches the server, reading '...' as with
+    # standard_conforming_strings on (the default); a session with it off is checked again below.
+    try:
         desired = desired_policies(p['policies'])
+    except PlanError as e:
+        module.fail_json(msg=str(e), option=e.option)
+
+    def read_and_plan(conn):
         current = parse_snapshot(read_one(conn, SNAPSHOT, snapshot_params(p['schema'], p['table'], desired)))
         if current['table'] is None:
             raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
+        if not current['standard_strings']:  # '...' takes backslash escapes in this session: the guard again, as it reads them
+            desired_policies(p['policies'], standard_strings=False)
         try:
             with conn.cursor() as cur:
                 validate_expressions(cur, p['schema'], p['table'], declared_expressions(desired), p['search_path'])

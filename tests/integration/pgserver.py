@@ -58,7 +58,7 @@ class PgServer(object):
             '-c log_statement=all', "-c log_line_prefix='%s'" % LOG_PREFIX, '-c fsync=off',
             '-c password_encryption=scram-sha-256', '-c max_connections=200'])
         self._opts = opts
-        self._run('pg_ctl', '-D', self.data, '-l', self.log, '-o', opts, '-w', 'start')
+        self._run('pg_ctl', '-D', self.data, '-l', self.log, '-o', opts, '-w', '-t', '300', 'start')
         return self
 
     def restart(self):

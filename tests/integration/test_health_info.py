@@ -228,3 +228,37 @@ def test_bad_input_fails_naming_the_option(health, args, option):
 def test_fail_on_gate(pg, health):
     res = health(checks=['connections'], fail_on='warning', thresholds=dict(connections_warning_percent=0.1))
     assert res.get('failed') is True and res['status'] == 'warning' and 'connections' in res['msg']
+
+
+def test_databases_the_login_cannot_connect_to_are_not_visible(pg, health):
+    """REVOKE CONNECT from PUBLIC with a non-superuser login, and datallowconn false: reported, the rest still runs."""
+    tag = uuid.uuid4().hex[:8]
+    closed, barred, login = 'hc_closed_' + tag, 'hc_barred_' + tag, 'hc_mon_' + tag
+    pg.query('CREATE DATABASE %s' % closed)
+    pg.query('CREATE DATABASE %s' % barred)
+    pg.query('REVOKE CONNECT ON DATABASE %s FROM PUBLIC' % closed)
+    pg.query('ALTER DATABASE %s ALLOW_CONNECTIONS false' % barred)
+    pg.query('CREATE ROLE %s LOGIN IN ROLE pg_monitor' % login)
+    try:
+        per_db = ['table_bloat', 'dead_tuples', 'unused_indexes']
+        for args in (dict(), dict(databases=['postgres', closed, barred])):
+            offset = pg.log_size()
+            res = health(login_user=login, **args)
+            assert not res.get('failed'), res.get('msg')
+            reasons = dict((n['database'], n['reason']) for n in res['not_visible'])
+            assert 'CONNECT privilege' in reasons[closed] and 'datallowconn' in reasons[barred]
+            assert closed not in res['databases'] and barred not in res['databases'] and 'postgres' in res['databases']
+            # The server checks and the per-database checks in the visible databases still ran.
+            assert res['checks']['connections']['status'] == 'ok' and res['checks']['wraparound']['status'] == 'ok'
+            for name in per_db:
+                assert res['checks'][name]['status'] != 'unknown', (name, res['checks'][name])
+                assert closed in res['checks'][name]['message'] and barred in res['checks'][name]['message']
+                assert not any(i['database'] in (closed, barred) for i in res['checks'][name]['items'])
+            assert all(not WRITES.match(s) for s in pg.statements_since(offset))
+        # A superuser can connect to the database without CONNECT for PUBLIC, never to datallowconn false.
+        res = health(checks=['dead_tuples'])
+        assert closed in res['databases'] and [n['database'] for n in res['not_visible'] if n['database'] in (closed, barred)] == [barred]
+    finally:
+        pg.query('DROP DATABASE %s WITH (FORCE)' % closed)
+        pg.query('DROP DATABASE %s' % barred)
+        pg.query('DROP ROLE %s' % login)

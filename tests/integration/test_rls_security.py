@@ -32,7 +32,7 @@ CORPUS = [
     "true --", "true) --", "true --\n) ; DROP TABLE victim; SELECT (true",
     "(true",
 ]
-# Through the module (a few ansible runs each): the reported bypass, its relatives, and what the
+# Through the module (a few module runs each): the reported bypass, its relatives, and what the
 # lexer guard lets through to the server; the whole corpus goes through the server check alone below.
 MODULE_CORPUS = CORPUS[:4] + [
     "item = E'\\' ) ; DROP TABLE victim; --'", 'U&"t!0065nant_id" UESCAPE \'!\' = 1',
@@ -102,11 +102,14 @@ def test_hostile_expressions_never_run_anything_else(pg, sec, expr):
     assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
 
 
-def test_em_dash_payload_is_refused_by_the_server_check(pg, sec):
-    """The reported bypass: the lexer guard lets it through, the server's own parse refuses it."""
+def test_em_dash_payload_is_refused_by_the_guard(pg, sec):
+    """The reported bypass: the guard reads `\u2014$x$` as one identifier, as the server's scanner does.
+
+    The server's own parse refuses it too (test_server_check_alone_refuses_or_keeps_one_expression).
+    """
     res = sec(**policy(EM_DASH))
     assert res['failed'] and res['option'] == 'policies[0].using'
-    assert 'one boolean expression' in res['msg']
+    assert 'unbalanced parentheses' in res['msg']
     assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
 
 
@@ -151,3 +154,127 @@ def test_check_mode_never_evaluates_the_expression(pg, sec):
     with open(pg.log, 'rb') as f:
         f.seek(offset)
         assert b'pgwarden-test-called' not in f.read()
+
+
+# The guard splits tokens as the server's scanner does (sql_lexer): these reach nothing on the server.
+GUARD_REFUSES = [
+    "item = a$e'\\' ) ; DROP TABLE victim; --'",
+    u"item = \u20ace'\\' ) ; DROP TABLE victim; --'",
+    "item = $1a$ ) ; DROP TABLE victim; SELECT ( $1a$",
+    EM_DASH,
+    u"item = x\u00e9$x$ ) ; DROP TABLE victim; SELECT ( $x$",
+    "item = E'x'\n'\\' = ' ) ; DROP TABLE victim; SELECT ('",
+    "item = 1e'\\' ) ; DROP TABLE victim; --'",
+]
+
+
+@pytest.mark.parametrize('expr', GUARD_REFUSES)
+def test_guard_refuses_before_any_statement_reaches_the_server(pg, sec, expr):
+    pg.query('CREATE POLICY p ON orders USING (id = 0)', dbname=DB)
+    before = state(pg)
+    for check, opts in ((True, dict()), (False, dict()), (False, dict(using='true', with_check=expr))):
+        offset = pg.log_size()
+        res = sec(check=check, **policy(expr, **opts))
+        assert res['failed'] and res['option'] == 'policies[0].' + ('with_check' if opts else 'using'), res
+        assert 'one boolean expression' not in res['msg']  # the guard, not the server's parse
+        assert pg.statements_since(offset) == []
+        assert ddl_since(pg, offset) == []
+    assert state(pg) == before
+
+
+LEGIT_TOKENS = [  # (declared, as the server stores it)
+    ("a$e = '\\'", "(\"a$e\" = '\\'::text)"),
+    (u"\u20ace = '\\' OR \u20ace = E'\\' ) '", u"((\"\u20ace\" = '\\'::text) OR (\"\u20ace\" = ''' ) '::text))"),
+    ("item = $a1$ ) ; $a1$", "(item = ' ) ; '::text)"),
+    ("item = E'a'\n'\\' )'", "(item = 'a'' )'::text)"),
+    ("item = $1$q$ ) $q$", None),  # $1, then one dollar-quoted string (the error names it whole)
+]
+
+
+@pytest.mark.parametrize('expr,stored', LEGIT_TOKENS)
+def test_legitimate_expressions_with_such_tokens_work(pg, sec, expr, stored):
+    pg.query(u'ALTER TABLE orders ADD COLUMN "a$e" text, ADD COLUMN "\u20ace" text', dbname=DB)
+    res = sec(**policy(expr))
+    if stored is None:
+        assert res['failed'] and 'one boolean expression' in res['msg'] and 'near "$q$ ) $q$"' in res['msg']
+        assert state(pg)['policies'] == []
+        return
+    assert res['changed'] and not res.get('failed'), res
+    assert state(pg)['policies'] == [('p', stored, None)]
+    again = sec(**policy(expr))
+    assert not again['changed'] and not again.get('failed')
+
+
+def lex_corpus(count=400, seed=20):
+    """Deterministic strings from the pieces where scanners disagree."""
+    import random
+    pieces = ['a$e', u'\u20ace', u'\u00e9', u'\u2014', 'e', 'E', 'b', 'x', 'n', 'U&', '$1', '$1a', '$x$', '$$', '1',
+              '1e', '0x', "'", '\\', "''", '\n', ' ', ')', '(', ';', '"', '--', '/*', '*/', '$', 'true', '=']
+    rnd = random.Random(seed)
+    return [''.join(rnd.choice(pieces) for _i in range(rnd.randint(3, 9))) for _n in range(count)]
+
+
+def test_guard_never_accepts_what_the_server_splits_differently(pg, sec):
+    """Differential check against the server's own scanner and parser.
+
+    For every generated string the guard accepts, the server must see one statement in
+    `SELECT (x)` (OPEN FOR EXECUTE refuses several before running any) and must refuse
+    `SELECT ((x)` and `SELECT (x))`: the parentheses the guard counted are the server's.
+    """
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.sql_lexer import LexError, check_expression
+    pg.query("""CREATE FUNCTION lex_probe(q text) RETURNS text LANGUAGE plpgsql AS $$
+                DECLARE c refcursor;
+                BEGIN OPEN c FOR EXECUTE q; CLOSE c; RETURN 'ok';
+                EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ' ' || SQLERRM; END $$""", dbname=DB)
+    offset = pg.log_size()
+    conn = pg.connect(DB)
+    accepted = 0
+    try:
+        with conn.cursor() as cur:
+            for x in lex_corpus():
+                try:
+                    check_expression(x)
+                except LexError:
+                    continue
+                accepted += 1
+                got = []
+                for q in ('SELECT (%s)', 'SELECT ((%s)', 'SELECT (%s))'):
+                    cur.execute('SELECT lex_probe(%s)', (q % x,))
+                    got.append(cur.fetchone()[0])
+                assert 'multi-query' not in got[0], (x, got)
+                assert got[1] != 'ok' and got[2] != 'ok', (x, got)
+                assert got[1].startswith('42601') and got[2].startswith('42601'), (x, got)  # syntax errors
+    finally:
+        conn.rollback()
+        conn.close()
+    assert accepted >= 20  # the corpus holds strings the guard lets through, not only refusals
+    assert ddl_since(pg, offset) == []
+    assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
+
+
+SCS_OFF_PAYLOAD = "item = '\\' = ' ) ; DROP TABLE victim; SELECT ('"
+
+
+def test_standard_conforming_strings_off_in_the_session(pg, sec):
+    """A database that reads '...' with backslash escapes: the guard checks again as this session reads it."""
+    pg.query('ALTER DATABASE %s SET standard_conforming_strings = off' % DB)
+    try:
+        offset = pg.log_size()
+        res = sec(**policy(SCS_OFF_PAYLOAD))
+        assert res['failed'] and res['option'] == 'policies[0].using' and 'unbalanced parentheses' in res['msg'], res
+        ran = pg.statements_since(offset)
+        assert ran == ['BEGIN', ''], ran  # the snapshot read alone (its text starts on the next log line), no validation
+        assert ddl_since(pg, offset) == [] and state(pg)['policies'] == []
+        # Written to work in both settings, a quote in a string is legitimate there.
+        for expr, stored in (("item = E'it\\'s'", "(item = 'it''s'::text)"), ("item = 'it''s'", "(item = 'it''s'::text)")):
+            res = sec(**policy(expr))
+            assert not res.get('failed'), res
+            assert state(pg)['policies'] == [('p', stored, None)]
+            assert not sec(**policy(expr))['changed']
+    finally:
+        pg.query('ALTER DATABASE %s RESET standard_conforming_strings' % DB)
+    # With the setting on again (the default) the same payload is two strings and one expression; it still stays one.
+    res = sec(check=True, **policy(SCS_OFF_PAYLOAD))
+    assert pg.query('SELECT count(*) FROM victim', dbname=DB) == [(1,)]
+    if res.get('failed'):
+        assert res['option'] == 'policies[0].using'

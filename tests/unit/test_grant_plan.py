@@ -261,3 +261,53 @@ def test_argument_lists_of_type_names_accepted(obj):
 def test_argument_types_drop_names_and_modes(args, kind, types):
     from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import argument_types
     assert argument_types(args, kind) == types
+
+
+def _ref_params(*objects, **kw):
+    return dict(dict(type='function', schema='app', roles=['app'], privileges=['EXECUTE']), objects=list(objects), **kw)
+
+
+def test_structured_function_is_planned_by_its_catalog_key():
+    key = ('function', 'app', 'f(x)"(integer, text)')
+    cur = current({key: dict(owner='owner', acl=[], name='f(x)"', args='integer, text')})
+    desired = desired_grants(_ref_params(dict(name='f(x)"', args=['integer', 'text'])), PG15)
+    ref = desired[0]['objects'][0]
+    cur['routines'] = {('app', ref.declared): 'f(x)"(integer, text)'}
+    assert texts(plan_grants(cur, desired).statements) == ['GRANT EXECUTE ON ROUTINE "app"."f(x)"""(integer, text) TO "app"']
+    # Only the bound JSON parameter carries it: the schema, the exact name and the argument types.
+    params = snapshot_params(desired)
+    assert params['fn_refs'] == '[[%s, "app", "f(x)\\"", ["integer", "text"]]]' % __import__('json').dumps(ref.declared)
+    assert params['fn_s'] == [] and 'app' in params['schemas']
+
+
+def test_structured_function_missing_names_the_entry():
+    desired = desired_grants(dict(grants=[_ref_params('f(integer)', state='absent'), _ref_params(dict(schema='public', name="a'b", args=[]))]), PG15)
+    with pytest.raises(PlanError) as e:
+        plan_grants(current(), desired)
+    assert e.value.option == 'grants[1].objects[0]' and "{schema: public, name: a'b, args: []}" in e.value.problem
+
+
+@pytest.mark.parametrize('obj,option', [
+    (dict(name='f', args=['int); DROP TABLE t; --']), 'objects[0].args[0]'),
+    (dict(name='f', args=['integer, text']), 'objects[0].args[0]'),
+    (dict(name='f', args=['']), 'objects[0].args[0]'),
+    (dict(name='f', args=[1]), 'objects[0].args[0]'),
+    (dict(name='f', args=[dict(schema='s', name='t', x=1)]), 'objects[0].args[0]'),
+    (dict(name='f', args=None), 'objects[0].args'),
+    (dict(name='f'), 'objects[0].args'),
+    (dict(name='', args=[]), 'objects[0].name'),
+    (dict(name='f\x00', args=[]), 'objects[0].name'),
+    (dict(schema='s' * 64, name='f', args=[]), 'objects[0].schema'),
+    (dict(name='f', args=[], extra=1), 'objects[0]'),
+])
+def test_bad_structured_function_fails_naming_the_option(obj, option):
+    with pytest.raises(PlanError) as e:
+        desired_grants(_ref_params(obj), PG15)
+    assert e.value.option == option
+
+
+def test_structured_object_only_for_routines_and_numbers_stay_names():
+    with pytest.raises(PlanError) as e:
+        desired_grants(dict(type='table', schema='app', roles=['app'], privileges=['SELECT'], objects=[dict(name='t', args=[])]), PG15)
+    assert e.value.option == 'objects' and 'only for type=function' in e.value.problem
+    assert desired_grants(dict(type='table', schema='app', roles=['app'], privileges=['SELECT'], objects=[2024]), PG15)[0]['objects'] == ['2024']

@@ -34,6 +34,65 @@ def test_expressions_that_could_escape_are_refused(expr):
         check_expression(expr, 'using')
 
 
+# Hostile expressions where a guard that does not split tokens as scan.l does sees a string and the
+# server sees code (or the reverse): identifiers take `$`, digits and non-ASCII characters after the
+# first character, so `a$e'` and `\u20ace'` are an identifier and a plain string, not E'...'; a
+# dollar-quote tag cannot start with a digit (`$1a` is a parameter with trailing junk); a string goes
+# on over a newline in the same escape mode; B'...' ends at the first quote.
+HOSTILE = [
+    ("item = a$e'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    ("item = a$e'\\' ) ; DROP TABLE victim; SELECT ('", 'unbalanced parentheses'),
+    (u"item = \u20ace'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    (u"item = \u00e9e'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    (u"item = a\u2014e'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    ("item = a1e'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    ("item = a_e'\\' ) ; DROP TABLE victim; --'", 'unbalanced parentheses'),
+    ("item = $1a$ ) ; DROP TABLE victim; SELECT ( $1a$", 'trailing junk after the parameter'),
+    ("item = $1$ ) ; DROP TABLE victim; SELECT ( $1$", 'unbalanced parentheses'),
+    (u"item = \u2014$x$ ) ; DROP TABLE victim; SELECT ( $x$", 'unbalanced parentheses'),
+    (u"item = x\u00e9$x$ ) ; DROP TABLE victim; SELECT ( $x$", 'unbalanced parentheses'),
+    ("item = 1e'\\' ) ; DROP TABLE victim; --'", 'trailing junk after the number'),
+    ("item = 0b'1' ) ; DROP TABLE victim; SELECT ('", 'trailing junk after the number'),
+    ("item = E'x'\n'\\' = ' ) ; DROP TABLE victim; SELECT ('", 'unbalanced parentheses'),
+    ("item = E'x' \r\n  '\\' = ' ) ; DROP TABLE victim; SELECT ('", 'unbalanced parentheses'),
+    ("item = 1 +-- x", 'comments are not allowed'),
+    ("item = 1 */* x */", 'comments are not allowed'),
+]
+# Legitimate expressions with the same tokens: they stay one expression.
+LEGIT = [
+    "a$e = '\\'", u"\u20ace = '\\' OR \u20ace = 'x'", "a$e = E'\\' )'", "item = $a1$ ) ; $a1$",
+    "$x$e$x$ = e'\\' )'", "item = 'a'\n'b'", "item = E'a'\n'\\' )'", "item = 'x'e'\\' )'",
+    "\"a$e'\\\" = 1", "n = 1e5 AND m = .5e-3 AND o = 1.5", "item = $1", "item = $1$q$ ) $q$", "item = x$1a$",
+    "n = 0x1F AND m = 1_000", "item = U&'\\' || U&'d\\0061t\\+000061'", "item = B'1' || X'ff'",
+]
+
+
+@pytest.mark.parametrize('expr,problem', HOSTILE)
+def test_guard_splits_tokens_as_the_server(expr, problem):
+    with pytest.raises(PlanError) as e:
+        check_expression(expr, 'policies[0].using')
+    assert e.value.option == 'policies[0].using' and problem in e.value.problem
+
+
+@pytest.mark.parametrize('expr', LEGIT)
+def test_legitimate_expressions_with_these_tokens_pass(expr):
+    assert check_expression(expr, 'using') == expr
+
+
+def test_standard_conforming_strings_off_reads_plain_strings_as_escape_strings():
+    expr = "item = '\\' = ' ) ; DROP TABLE victim; SELECT ('"
+    assert check_expression(expr, 'using') == expr  # with standard_conforming_strings on: two strings
+    with pytest.raises(PlanError) as e:
+        check_expression(expr, 'using', standard_strings=False)
+    assert 'unbalanced parentheses' in e.value.problem
+    for prefix in ("n", "b'1'"):  # N'...' follows the setting; after B'1' a doubled quote opens a plain string
+        expr = prefix + "'\\' = ' ) ; DROP TABLE victim; SELECT ('"
+        assert check_expression(expr, 'using') == expr
+        with pytest.raises(PlanError) as e:
+            desired_policies([dict(name='p', using=expr)], standard_strings=False)
+        assert e.value.option == 'policies[0].using'
+
+
 def test_create_with_enable():
     s, before, after = plan(current(), [dict(name='p', roles=['app'], using='tenant_id = 1')])
     assert texts(s) == ['ALTER TABLE "app"."t" ENABLE ROW LEVEL SECURITY',

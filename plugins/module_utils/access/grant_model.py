@@ -9,6 +9,9 @@ Pure functions, no connection. Every error is a PlanError naming the option.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+from collections import namedtuple
+
 from ansible.module_utils.six import string_types
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
@@ -44,7 +47,7 @@ GRANT_OPTIONS = dict(
     type=dict(type='str', choices=list(TYPES)),
     roles=dict(type='list', elements='str'),
     privileges=dict(type='list', elements='str'),
-    objects=dict(type='list', elements='str'),
+    objects=dict(type='list', elements='raw'),
     schema=dict(type='str'),
     all_in_schema=dict(type='bool'),
     columns=dict(type='list', elements='str'),
@@ -199,6 +202,65 @@ def split_routine(text, option):
     return _name(name, option, 'function name'), args.strip()
 
 
+class RoutineRef(namedtuple('RoutineRef', 'schema name args index')):
+    """A function or procedure given as {schema, name, args}: found in pg_proc by exact names and type OIDs.
+
+    args: a tuple of type names as pg_catalog.to_regtype() reads them (str), or (schema, name)
+    of a type matched exactly in pg_type. index: the position in `objects`, for messages.
+    """
+    __slots__ = ()
+
+    @property
+    def declared(self):
+        """The text the snapshot query gets and hands back for this reference (never SQL)."""
+        return json.dumps([self.schema, self.name, [a if isinstance(a, string_types) else list(a) for a in self.args]])
+
+    @property
+    def label(self):
+        args = ', '.join(a if isinstance(a, string_types) else '{schema: %s, name: %s}' % a for a in self.args)
+        return '{schema: %s, name: %s, args: [%s]}' % (self.schema, self.name, args)
+
+
+def routine_ref(value, option, schema, index):
+    """{schema, name, args: [type, ...]} as a RoutineRef; schema defaults to the entry's."""
+    where = '%s[%d]' % (option, index)
+    unknown = sorted(str(k) for k in value if k not in ('schema', 'name', 'args'))
+    if unknown:
+        raise PlanError(where, 'unknown key(s) %s (a function is given as {schema, name, args})' % ', '.join(unknown))
+    name = _name(value.get('name'), where + '.name', 'function name')
+    ref_schema = _name(value['schema'] if value.get('schema') is not None else schema, where + '.schema', 'schema name')
+    args = value.get('args')
+    if not isinstance(args, list):
+        raise PlanError(where + '.args', 'give the argument types as a list, [] for none')
+    out = []
+    for j, a in enumerate(args):
+        at = '%s.args[%d]' % (where, j)
+        if isinstance(a, dict):
+            extra = sorted(str(k) for k in a if k not in ('schema', 'name'))
+            if extra or a.get('schema') is None:
+                raise PlanError(at, 'a type given as a dict needs exactly schema and name')
+            out.append((_name(a['schema'], at + '.schema', 'schema name'), _name(a['name'], at + '.name', 'type name')))
+            continue
+        if not isinstance(a, string_types) or not a.strip() or '\x00' in a:
+            raise PlanError(at, 'a type name (e.g. integer, text[], app.money) or {schema, name} is required')
+        check_arguments(a, a, at)
+        if len(_split_top(a, ',')) > 1:
+            raise PlanError(at, 'one type per element, got %r' % a)
+        out.append(a.strip())
+    return RoutineRef(ref_schema, name, tuple(out), index)
+
+
+def _object(o, option):
+    """A scalar object name as Ansible's str elements had it (numbers become text)."""
+    if isinstance(o, (int, float)) and not isinstance(o, bool):
+        o = str(o)
+    if isinstance(o, dict):
+        raise PlanError(option, 'an object given as {schema, name, args} is only for type=function and type=procedure')
+    if not isinstance(o, string_types):
+        raise PlanError(option, 'object %r must be a name (a string)' % (o,))
+    return o
+
+
 def _entry(item, where, version):
     kind = item.get('type') or 'table'
     state = item.get('state') or 'present'
@@ -217,6 +279,8 @@ def _entry(item, where, version):
     schema = item.get('schema')
     all_in = bool(item.get('all_in_schema'))
     objects = item.get('objects') or []
+    if kind not in ('function', 'procedure'):
+        objects = [_object(o, opt('objects')) for o in objects]
     columns = item.get('columns') or []
     if kind == 'default_privileges':
         if item.get('all_in_schema') is not None or columns:
@@ -249,8 +313,11 @@ def _entry(item, where, version):
         if not all_in and not objects:
             raise PlanError(opt('objects'), 'at least one object is required (or all_in_schema=true)')
         if kind in ('function', 'procedure'):
+            objects = [routine_ref(o, opt('objects'), schema, i) if isinstance(o, dict) else _object(o, opt('objects'))
+                       for i, o in enumerate(objects)]
             for o in objects:
-                split_routine(o, opt('objects'))
+                if not isinstance(o, RoutineRef):
+                    split_routine(o, opt('objects'))
         else:
             objects = [_name(o, opt('objects'), 'object name') for o in objects]
         if kind == 'column':

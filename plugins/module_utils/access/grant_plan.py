@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import (
-    DEFAULT_KINDS, PUBLIC, allowed_privileges)
+    DEFAULT_KINDS, PUBLIC, RoutineRef, allowed_privileges)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import (
     PlanError, SQL, Statement, ident, join, stmt)
 
@@ -214,6 +214,15 @@ def _resolve(entry, current):
     keys = []
     aliases = current.get('routines') or {}
     for name in names:
+        if isinstance(name, RoutineRef):  # {schema, name, args}: found by exact names and argument type OIDs
+            key = aliases.get((name.schema, name.declared))
+            if key is not None and (kind, name.schema, key) in current['objects']:
+                keys.append(((kind, name.schema, key), None))
+            elif strict:
+                other = [k for k in current['objects'] if key is not None and k[1:] == (name.schema, key) and k[0] != kind]
+                raise PlanError('%sobjects[%d]' % (opt, name.index), '%s %s does not exist%s' % (
+                    kind, name.label, ' (it is a %s)' % other[0][0] if other else ''))
+            continue
         # A function declared as f(int4, varchar) or f(a integer, b text) is known by the server's one key.
         name = aliases.get((schema, name), name) if kind in ('function', 'procedure') else name
         if kind == 'column':

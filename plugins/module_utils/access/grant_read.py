@@ -11,8 +11,13 @@ databases, EXECUTE on functions, USAGE on types) are seen and revoked idempotent
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
+
+from ansible.module_utils.six import string_types
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import argument_types, split_routine
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import read_one
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import (
+    RoutineRef, argument_types, split_routine)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, reset_search_path, user_search_path
 
 
@@ -23,6 +28,25 @@ def _acl_sql(expr):
             "pg_get_userbyid(x.grantor), x.privilege_type, x.is_grantable)), '[]') "
             "FROM aclexplode(" + expr + ") x)")
 
+
+# Functions given as {schema, name, args}: one row per reference with the argument types resolved
+# (pg_catalog.to_regtype() of a type name, or the exact schema and name in pg_type; NULL when
+# not found) and the pg_proc row whose schema, name and argument types are exactly those.
+# The reference reaches the server only as a bound JSON parameter.
+_ROUTINE_REFS = (
+    "SELECT k.value ->> 0 AS declared, t.types, (SELECT p.oid FROM pg_catalog.pg_proc p"
+    "   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace"
+    "   WHERE n.nspname = (k.value ->> 1) AND p.proname = (k.value ->> 2)"
+    "     AND p.pronargs = pg_catalog.cardinality(t.types)"
+    "     AND NOT EXISTS (SELECT FROM pg_catalog.unnest(t.types) WITH ORDINALITY u(type, i)"
+    "                     WHERE p.proargtypes[u.i - 1] IS DISTINCT FROM u.type)) AS oid"
+    " FROM pg_catalog.json_array_elements(%(fn_refs)s::pg_catalog.json) k,"
+    " LATERAL (SELECT ARRAY(SELECT CASE pg_catalog.json_typeof(a.value)"
+    "     WHEN 'string' THEN pg_catalog.to_regtype(a.value #>> '{}')::pg_catalog.oid"
+    "     ELSE (SELECT ty.oid FROM pg_catalog.pg_type ty JOIN pg_catalog.pg_namespace tn ON tn.oid = ty.typnamespace"
+    "           WHERE tn.nspname = (a.value ->> 0) AND ty.typname = (a.value ->> 1)) END"
+    "   FROM pg_catalog.json_array_elements(k.value -> 3) WITH ORDINALITY a(value, i) ORDER BY a.i) AS types) t"
+)
 
 # Bound parameters are %(name)s; a literal percent sign is written %%.
 _SNAPSHOT = (
@@ -58,11 +82,15 @@ _SNAPSHOT = (
     "   FROM (SELECT k.key AS declared, k.oid"
     "           FROM unnest(%(fn_oid)s::oid[], %(fn_k)s::text[]) AS k(oid, key)"
     "         UNION ALL"
+    "         SELECT r.declared, r.oid FROM (" + _ROUTINE_REFS + ") r"
+    "         UNION ALL"
     "         SELECT NULL, p.oid"
     "           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
     "           WHERE (n.nspname = ANY(%(fn_all)s::text[]) AND p.prokind IN ('f', 'a', 'w'))"
     "              OR (n.nspname = ANY(%(proc_all)s::text[]) AND p.prokind = 'p')) r"
     "   JOIN pg_proc p ON p.oid = r.oid JOIN pg_namespace n ON n.oid = p.pronamespace),"
+    " 'routine_refs', (SELECT coalesce(json_agg(json_build_object('declared', r.declared, 'types', r.types,"
+    "   'found', r.oid IS NOT NULL)), '[]') FROM (" + _ROUTINE_REFS + ") r),"
     " 'types', (SELECT coalesce(json_agg(json_build_object('schema', n.nspname, 'name', t.typname,"
     "   'owner', pg_get_userbyid(t.typowner), 'acl', " + _acl_sql("coalesce(t.typacl, acldefault('T', t.typowner))")
     + ")), '[]')"
@@ -83,7 +111,8 @@ def snapshot_query():
 def snapshot_params(desired):
     """Bound parameters of the snapshot query for the declared entries."""
     p = dict(roles=set(), schemas=set(), databases=set(), rel_all=set(), rel_s=[], rel_n=[], col_s=[], col_t=[],
-             fn_s=[], fn_n=[], fn_a=[], fn_k=[], fn_all=set(), proc_all=set(), typ_s=[], typ_n=[], def_roles=set())
+             fn_s=[], fn_n=[], fn_a=[], fn_k=[], fn_all=set(), proc_all=set(), typ_s=[], typ_n=[], def_roles=set(),
+             fn_refs=[])
     for e in desired:
         p['roles'].update(g for g in e['grantees'] if g is not None)
         p['roles'].update(e['targets'])
@@ -110,6 +139,10 @@ def snapshot_params(desired):
             if e['all_in_schema']:
                 p['fn_all' if kind == 'function' else 'proc_all'].add(schema)
             for o in e['objects']:
+                if isinstance(o, RoutineRef):
+                    p['schemas'].add(o.schema)
+                    p['fn_refs'].append([o.declared] + json.loads(o.declared))  # [declared, schema, name, args]
+                    continue
                 name, args = split_routine(o, e['where'] + 'objects')
                 p['fn_s'].append(schema)
                 p['fn_n'].append(name)
@@ -121,6 +154,7 @@ def snapshot_params(desired):
                 p['typ_n'].append(o)
         elif kind == 'default_privileges':
             p['def_roles'].update(e['targets'])  # and always the connecting role, the default target
+    p['fn_refs'] = json.dumps(p['fn_refs'])
     return dict((k, sorted(v) if isinstance(v, set) else v) for k, v in p.items())
 
 
@@ -161,6 +195,8 @@ def routine_error(conn, desired, search_path):
         if e['kind'] not in ('function', 'procedure'):
             continue
         for o in e['objects']:
+            if isinstance(o, RoutineRef):
+                continue
             name, args = split_routine(o, e['where'] + 'objects')
             try:
                 _resolve(conn, search_path, [e['schema']], [name], [argument_types(args, e['kind'])])
@@ -169,6 +205,40 @@ def routine_error(conn, desired, search_path):
                 problem = (getattr(getattr(err, 'diag', None), 'message_primary', None) or str(err).splitlines()[0])
                 return PlanError(e['where'] + 'objects', 'function %r: PostgreSQL cannot read the argument types: %s'
                                  % (o, problem.strip()))
+    return None
+
+
+def routine_ref_error(conn, desired):
+    """After the snapshot failed: the PlanError for the first type name of a {schema, name, args} the server cannot parse."""
+    conn.rollback()
+    for e in desired:
+        for o in e['objects'] if e['kind'] in ('function', 'procedure') else []:
+            for j, a in enumerate(o.args if isinstance(o, RoutineRef) else ()):
+                if not isinstance(a, string_types):
+                    continue
+                try:
+                    read_one(conn, 'SELECT pg_catalog.to_regtype(%(t)s::pg_catalog.text)', dict(t=a))
+                except DatabaseError as err:
+                    conn.rollback()
+                    problem = getattr(getattr(err, 'diag', None), 'message_primary', None) or str(err).splitlines()[0]
+                    return PlanError('%sobjects[%d].args[%d]' % (e['where'], o.index, j),
+                                     'function %s: PostgreSQL cannot read the type name %r: %s' % (o.label, a, problem.strip()))
+    return None
+
+
+def ref_errors(doc, desired):
+    """PlanError for the first {schema, name, args} reference whose argument type does not exist, or None."""
+    types = dict((r['declared'], r['types']) for r in doc.get('routine_refs') or [])
+    for e in desired:
+        if e['state'] == 'absent':
+            continue
+        for o in e['objects'] if e['kind'] in ('function', 'procedure') else []:
+            if isinstance(o, RoutineRef):
+                for j, t in enumerate(types.get(o.declared) or []):
+                    if t is None:
+                        a = o.args[j]
+                        return PlanError('%sobjects[%d].args[%d]' % (e['where'], o.index, j), 'function %s: type %s does not exist' % (
+                            o.label, a if isinstance(a, string_types) else '%s.%s' % a))
     return None
 
 

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible.module_utils.six import string_types
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.access import sql_lexer
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import (
     PlanError, SQL, ident, join, stmt)
 
@@ -22,58 +23,20 @@ POLICY_OPTIONS = dict(
 )
 
 
-def check_expression(text, option):
+def check_expression(text, option, standard_strings=True):
     """Refuse what could escape the surrounding parentheses: `;`, comments, unbalanced quotes or parentheses.
 
-    An expression is SQL by nature; this guard makes sure it stays one expression.
+    An expression is SQL by nature; this guard makes sure it stays one expression, split into
+    tokens as the server's scanner splits it (sql_lexer), before any of it reaches the server.
     """
-    i, depth, n = 0, 0, len(text)
-    while i < n:
-        c = text[i]
-        if c in ("'", '"'):
-            escapes = c == "'" and i > 0 and text[i - 1] in 'eE' and (i < 2 or not (text[i - 2].isalnum() or text[i - 2] == '_'))
-            j = i + 1
-            while True:
-                if j >= n:
-                    raise PlanError(option, 'unterminated quoted string or identifier')
-                if escapes and text[j] == '\\':
-                    j += 2
-                    continue
-                if text[j] == c:
-                    if j + 1 < n and text[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            i = j + 1
-            continue
-        if c == '$':
-            end = text.find('$', i + 1)
-            tag = text[i:end + 1] if end > 0 else ''
-            if tag and all(ch.isalnum() or ch == '_' for ch in tag[1:-1]) and not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == '_')) \
-                    and not tag[1:-1].isdigit():
-                close = text.find(tag, end + 1)
-                if close < 0:
-                    raise PlanError(option, 'unterminated dollar-quoted string')
-                i = close + len(tag)
-                continue
-        if text.startswith('--', i) or text.startswith('/*', i):
-            raise PlanError(option, 'comments are not allowed in an expression')
-        if c == ';':
-            raise PlanError(option, 'a semicolon is not allowed in an expression')
-        if c == '(':
-            depth += 1
-        elif c == ')':
-            depth -= 1
-            if depth < 0:
-                raise PlanError(option, 'unbalanced parentheses')
-        i += 1
-    if depth:
-        raise PlanError(option, 'unbalanced parentheses')
-    return text
+    try:
+        return sql_lexer.check_expression(text, standard_strings)
+    except sql_lexer.LexError as e:
+        raise PlanError(option, str(e))
 
 
-def desired_policies(policies):
+def desired_policies(policies, standard_strings=True):
+    """Declared policies checked and normalised; standard_strings is the session's standard_conforming_strings."""
     out, seen = [], set()
     for i, p in enumerate(policies or []):
         where = 'policies[%d].' % i
@@ -103,7 +66,7 @@ def desired_policies(policies):
                     raise PlanError(where + opt, 'must not contain a NUL character')
                 if not value.strip():
                     raise PlanError(where + opt, 'must not be empty')
-                check_expression(value, where + opt)
+                check_expression(value, where + opt, standard_strings)
         roles = []
         for r in p.get('roles') or ['PUBLIC']:
             r = None if r.lower() == 'public' else r

@@ -27,6 +27,7 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statement
 
 SNAPSHOT = """
 SELECT json_build_object(
+  'standard_strings', pg_catalog.current_setting('standard_conforming_strings') OPERATOR(pg_catalog.=) 'on',
   'table', (SELECT json_build_object('rls', c.relrowsecurity, 'force', c.relforcerowsecurity, 'kind', c.relkind)
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = %(schema)s AND c.relname = %(table)s),
@@ -91,7 +92,7 @@ def snapshot_params(schema, table, policies):
 
 
 def parse_snapshot(doc):
-    return dict(table=doc['table'], roles=set(doc['roles']),
+    return dict(table=doc['table'], roles=set(doc['roles']), standard_strings=doc.get('standard_strings', True),
                 policies=dict((p['name'], dict(p, roles=p['roles'] or [])) for p in doc['policies']))
 
 

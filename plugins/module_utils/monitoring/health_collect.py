@@ -81,7 +81,13 @@ SQL_ARCHIVER = """SELECT json_build_object(
   'ready_count', (SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name ~ '[.]ready$'))
   FROM pg_stat_archiver"""
 
-SQL_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
+# Every non-template database, with whether this login can connect to it: a database with
+# datallowconn false, or without CONNECT for the login (REVOKE CONNECT ... FROM PUBLIC), is
+# reported as not visible instead of failing the run.
+SQL_DATABASES = """
+SELECT d.datname, d.datallowconn, pg_catalog.has_database_privilege(d.oid, 'CONNECT')
+FROM pg_catalog.pg_database d WHERE NOT d.datistemplate ORDER BY d.datname
+"""
 
 # Our sessions resolve names in pg_catalog only: an extension's objects are named with the schema it
 # lives in ({ext}, from the catalog), and called with their exact argument types, so no overload a
@@ -327,7 +333,8 @@ def run_checks(connect, options, now=None):
     options: thresholds (dict), checks (names, empty = all), databases (empty = every
     database that accepts connections), max_items, top_statements, pgbackrest_command,
     restore_test_status_file, restore_test_schedule (derives the restore test thresholds
-    that `thresholds` does not give). Returns (results, overall status, databases checked).
+    that `thresholds` does not give). Returns (results, overall status, databases checked,
+    not visible: [{database, reason}] of the databases the per-database checks could not look into).
     """
     t = hc.thresholds_with_defaults(options.get('thresholds'), options.get('restore_test_schedule'))
     wanted = options.get('checks') or hc.CHECKS
@@ -341,36 +348,44 @@ def run_checks(connect, options, now=None):
         for name in hc.SERVER_CHECKS:
             if name in wanted:
                 raw[name] = _guard(collect_server, conn, name, t, options)
-        dbs = [r[0] for r in _rows(conn, SQL_DATABASES)]
+        found = _rows(conn, SQL_DATABASES)
     finally:
         conn.close()
-    selected = options.get('databases') or dbs
-    missing = [d for d in selected if d not in dbs]
+    barred = dict((name, 'does not allow connections (datallowconn is false)' if not allowed else
+                   'the login has no CONNECT privilege on it') for name, allowed, can in found if not (allowed and can))
+    missing = [d for d in options.get('databases') or [] if d not in set(r[0] for r in found)]
     if missing:
-        raise ValueError('databases: no such database accepting connections: %s' % ', '.join(missing))
+        raise ValueError('databases: no such database: %s' % ', '.join(missing))
+    selected = options.get('databases') or [r[0] for r in found]
+    not_visible = [dict(database=d, reason=barred[d]) for d in selected if d in barred]
+    selected = [d for d in selected if d not in barred]
     per_db = [c for c in hc.DATABASE_CHECKS if c in wanted]
     for name in per_db:
         raw[name] = dict(items=[])
     for db in (selected if per_db else []):
-        _collect_in(connect, db, per_db, raw, t, options)
+        refused = _collect_in(connect, db, per_db, raw, t, options)
+        if refused:
+            not_visible.append(dict(database=db, reason=refused))
     results, status = hc.evaluate_all(raw, t, time.time() if now is None else now)
     limit = int(options.get('max_items') or 20)
     for name, r in results.items():
         if raw[name].get('errors'):  # databases that could not be checked
             r['errors'] = raw[name]['errors']
             r['message'] += '; not checked: %s' % '; '.join(raw[name]['errors'])
+        if name in per_db and not_visible:
+            r['message'] += '; not visible to this login: %s' % '; '.join('%s (%s)' % (n['database'], n['reason']) for n in not_visible)
         r['count'] = len(r['items'])
         r['items'] = r['items'][:limit]
-    return results, status, selected
+    checked = [d for d in selected if d not in set(n['database'] for n in not_visible)]
+    return results, status, checked, not_visible
 
 
 def _collect_in(connect, db, names, raw, t, options):
+    """Collect the per-database checks in db; the reason when the connection is refused."""
     try:
         conn = connect(db)
     except DB_ERRORS as e:
-        for name in names:
-            raw[name].setdefault('errors', []).append('cannot connect to %s: %s' % (db, str(e).strip()))
-        return
+        return 'cannot connect: %s' % str(e).strip()
     try:
         conn.set_session(readonly=True, autocommit=True)
         schema = _guard(extension_schema, conn, 'pgstattuple')
