@@ -342,7 +342,7 @@ def main():
         if p[opt] < 1:
             module.fail_json(msg='%s: must be at least 1, got %d' % (opt, p[opt]), option=opt)
     try:
-        results, status, dbs, not_visible = run_checks(lambda db: connect(module, dbname=db), p)
+        results, status, dbs, not_visible = run_checks(lambda db: connect(module, dbname=db, fail=False), p)
     except ValueError as e:  # bad thresholds, checks or databases: the message names the option
         module.fail_json(msg=str(e), option=str(e).split(':', 1)[0].split('.')[0])
     except DatabaseError as e:

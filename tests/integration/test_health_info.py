@@ -262,3 +262,29 @@ def test_databases_the_login_cannot_connect_to_are_not_visible(pg, health):
         pg.query('DROP DATABASE %s WITH (FORCE)' % closed)
         pg.query('DROP DATABASE %s' % barred)
         pg.query('DROP ROLE %s' % login)
+
+
+def test_a_database_pg_hba_refuses_is_not_visible(pg, health):
+    """A connection pg_hba.conf rejects is a database this login cannot see, not a failed run."""
+    db = 'hc_hba_' + uuid.uuid4().hex[:8]
+    hba = pg.query('SHOW hba_file')[0][0]
+    with open(hba) as f:
+        original = f.read()
+    pg.query('CREATE DATABASE %s' % db)
+    try:
+        with open(hba, 'w') as f:
+            f.write('local %s all reject\n' % db + original)
+        pg.query('SELECT pg_reload_conf()')
+        time.sleep(0.5)
+        res = health(databases=['postgres', db], checks=['dead_tuples', 'connections'])
+        assert not res.get('failed'), res.get('msg')
+        reasons = dict((n['database'], n['reason']) for n in res['not_visible'])
+        assert 'cannot connect' in reasons[db] and 'pg_hba.conf rejects' in reasons[db]
+        assert res['databases'] == ['postgres'] and res['checks']['connections']['status'] == 'ok'
+        assert db in res['checks']['dead_tuples']['message']
+    finally:
+        with open(hba, 'w') as f:
+            f.write(original)
+        pg.query('SELECT pg_reload_conf()')
+        time.sleep(0.5)
+        pg.query('DROP DATABASE %s' % db)

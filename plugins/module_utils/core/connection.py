@@ -112,12 +112,13 @@ def session_options(lock_timeout=None, environ=None):
     return ' '.join(parts)
 
 
-def connect(module, dbname=None, session_lock_timeout=True):
+def connect(module, dbname=None, session_lock_timeout=True, fail=True):
     """Open a connection (no autocommit) or fail the module with a clear message.
 
     session_lock_timeout=False validates the lock_timeout option but leaves the session with
     the server's own value: the setting module takes no table lock (ALTER SYSTEM), and it must
     see the server's lock_timeout as the server runs it, not as this session overrides it.
+    fail=False raises DatabaseError instead of failing the module.
     """
     if not HAS_PSYCOPG2:
         module.fail_json(msg=missing_required_lib('psycopg2'), exception=PSYCOPG2_IMPORT_ERROR)
@@ -132,6 +133,8 @@ def connect(module, dbname=None, session_lock_timeout=True):
     try:
         conn = psycopg2.connect(**kw)
     except psycopg2.Error as e:
+        if not fail:  # the caller reports it (e.g. a database this login may not reach is "not visible")
+            raise
         where = kw.get('host') or 'the default unix socket'
         module.fail_json(msg='Unable to connect to database %r on %s port %s as %r: %s'
                          % (kw['dbname'], where, kw['port'], kw['user'], str(e).strip()))
