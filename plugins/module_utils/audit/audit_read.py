@@ -15,14 +15,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
 try:
     import psycopg2
 except ImportError:  # pragma: no cover - the module reports it through connection.connect()
     psycopg2 = None
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_hba
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_backup, audit_hba
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connect_params
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring import health_collect as hcol
 
@@ -205,54 +204,28 @@ def read_objects(conn, params, queries):
         conn.close()
 
 
-def parse_pgbackrest_conf(text):
-    """{section: {option: value}} of a pgbackrest.conf (pure)."""
-    sections, current = {}, None
-    for line in (text or '').splitlines():
-        line = line.strip()
-        if not line or line.startswith('#'):
-            continue
-        m = re.match(r'^\[(.+)\]$', line)
-        if m:
-            current = sections.setdefault(m.group(1), {})
-        elif '=' in line and current is not None:
-            k, v = line.split('=', 1)
-            current[k.strip()] = v.strip()
-    return sections
-
-
-def backup_layout(conf):
-    """Off-host and retention facts of a parsed pgbackrest.conf; secrets never leave this function."""
-    opts = dict(conf.get('global') or {})
-    repos = sorted(set(re.match(r'^(repo\d+)-', k).group(1) for k in opts if re.match(r'^repo\d+-', k)) or ['repo1'])
-    out = []
-    for r in repos:
-        host = opts.get(r + '-host')
-        rtype = opts.get(r + '-type', 'posix')
-        out.append(dict(repo=r, off_host=bool(host) or rtype in ('s3', 'gcs', 'azure', 'sftp', 'cifs'),
-                        location=host or (rtype if rtype != 'posix' else opts.get(r + '-path', '/var/lib/pgbackrest')),
-                        retention_full=opts.get(r + '-retention-full')))
-    return out
-
-
 def read_host(params):
-    """Facts from the host: pgBackRest info and configuration, restore test status, a pooler process."""
-    facts, not_visible = {}, []
-    facts['pgbackrest'] = hcol._guard(hcol.pgbackrest_info, params.get('pgbackrest_command') or 'pgbackrest')
-    facts['pgbackrest_repos'] = None
-    for path in (params.get('pgbackrest_config'), '/etc/pgbackrest/pgbackrest.conf', '/etc/pgbackrest.conf'):
-        if path and os.path.exists(path):
-            try:
-                with open(path) as f:
-                    facts['pgbackrest_repos'] = backup_layout(parse_pgbackrest_conf(f.read()))
-            except (IOError, OSError) as e:
-                not_visible.append('pgBackRest configuration %s: %s (run with become)' % (path, e.strerror))
-            break
-    facts['restore_test'] = hcol.restore_test_status(params.get('restore_test_status_file')
-                                                     or hcol.RESTORE_TEST_STATUS)
+    """Facts from the host: pgBackRest (here, or on the repository host its configuration names, from
+    `repositories`), the restore test status, a pooler process, the runbooks directory."""
+    path, conf, not_visible = audit_backup.read_config(params)
+    facts = dict(pgbackrest_config=path, stanzas=audit_backup.stanzas(conf or {}),
+                 pgbackrest_repos=audit_backup.backup_layout(conf) if conf is not None else None)
+    judged = audit_backup.judge_where_they_are(facts, params.get('repositories'))
+    if judged is not facts:
+        facts = judged
+    else:
+        facts, more = audit_backup.read_local(params)
+        not_visible += [n for n in more if n not in not_visible]
     facts['pooler'] = params.get('pooler')
     if facts['pooler'] is None:
         facts['pooler'] = pooler_running(params.get('pooler_processes') or ())
+    facts['runbooks_installed'] = None
+    rb = params.get('runbooks_directory')
+    try:
+        if rb and os.listdir(rb):
+            facts['runbooks_installed'] = rb
+    except OSError:
+        pass
     return facts, not_visible
 
 
