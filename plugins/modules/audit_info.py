@@ -17,9 +17,11 @@ description:
     plus the operational checklist and its score.
   - Access - superusers and roles with CREATEROLE, BYPASSRLS or REPLICATION; login roles without VALID UNTIL;
     MD5 or clear-text password verifiers; pg_hba lines with C(trust) (and the login roles they let in without
-    a password), C(password), C(md5), remote access without TLS, or any address; PUBLIC privileges (CREATE
-    on schemas, CONNECT and TEMPORARY on databases, EXECUTE on SECURITY DEFINER functions); application
-    logins that own objects or may DELETE, TRUNCATE or run DDL; tables with row-level security enabled but
+    a password), C(password), C(md5), C(ldap), C(pam) or C(radius) without TLS, C(ident) over TCP, remote
+    access without TLS, or any address (also lines whose networks together cover every IPv4 or IPv6
+    address); PUBLIC privileges (CREATE on schemas, CREATE, CONNECT and TEMPORARY on databases, EXECUTE on
+    SECURITY DEFINER functions); application logins that own objects or may DELETE, TRUNCATE or run DDL
+    (CREATE on a schema or a database); tables with row-level security enabled but
     not forced; tables with a tenant column and no row-level security.
   - Server - C(ssl = off), TLS below 1.2, C(listen_addresses = '*') with a pg_hba line open to any address,
     pgaudit not loaded or not logging DDL and ROLE, connection logging off.

@@ -14,7 +14,9 @@ the host the module runs on. What could not be seen is listed in `not_visible`.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
+import re
 
 try:
     import psycopg2
@@ -55,6 +57,8 @@ SQL_SERVER = """SELECT json_build_object(
                                  WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT'),
       'public_temp', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
                               WHERE a.grantee = 0 AND a.privilege_type = 'TEMPORARY'),
+      'public_create', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                                WHERE a.grantee = 0 AND a.privilege_type = 'CREATE'),
       'create_grantees', (SELECT coalesce(json_agg(pg_get_userbyid(a.grantee)), '[]')
                             FROM aclexplode(d.datacl) a
                            WHERE a.privilege_type = 'CREATE' AND a.grantee NOT IN (0, d.datdba)))
@@ -124,6 +128,39 @@ SQL_OBJECTS = ("""SELECT json_build_object(
              GROUP BY c.oid, n.nspname, c.relname) t))""").replace('@FN@', FUNC_NAME).replace('@REL@', REL_NAME)
 
 
+# Names are bytes in the catalogs: a SQL_ASCII database (or a client that wrote to one) can hold role, database
+# and object names that are not valid in the server encoding, and psycopg2 would fail decoding the whole answer.
+# So each query's JSON comes as its raw bytes (textsend: the text's bytes, not verified nor converted while
+# the client encoding is the server's) and is decoded here; bytes that do not decode become visible escapes (\xff).
+SQL_RAW = "SELECT pg_catalog.textsend(((%s))::pg_catalog.text)"
+
+
+def _undecodable(value):
+    if isinstance(value, str):
+        return re.sub(u'[\udc80-\udcff]', lambda m: '\\x%02x' % (ord(m.group()) - 0xdc00), value)
+    if isinstance(value, dict):
+        return dict((_undecodable(k), _undecodable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_undecodable(v) for v in value]
+    return value
+
+
+def decode_json(raw, server_encoding):
+    """The JSON value of raw bytes in the server encoding (pure); undecodable bytes become \\xNN in strings."""
+    if raw is None:
+        return None
+    codec = 'utf-8'
+    if server_encoding and server_encoding.upper() not in ('UTF8', 'SQL_ASCII') and psycopg2 is not None:
+        codec = psycopg2.extensions.encodings.get(server_encoding.upper().replace('_', '').replace('-', ''), 'utf-8')
+    return _undecodable(json.loads(bytes(raw).decode(codec, 'surrogateescape')))
+
+
+def fetch_json(cur, query, params=None):
+    """The one JSON value a read query returns, whatever bytes its names hold."""
+    cur.execute(SQL_RAW % query, params)
+    return decode_json(cur.fetchone()[0], cur.connection.get_parameter_status('server_encoding'))
+
+
 class AuditError(Exception):
     """A reason the host cannot be audited (rights, version); the message says what to do."""
 
@@ -144,27 +181,23 @@ def read_server(conn, params, queries):
     """Access check and server-wide facts; (snapshot, not_visible)."""
     with conn.cursor() as cur:
         queries.append(SQL_ACCESS)
-        cur.execute(SQL_ACCESS)
-        info = cur.fetchone()[0]
+        info = fetch_json(cur, SQL_ACCESS)
         check_access(info, params['login_user'])
         queries.append(SQL_SERVER)
-        cur.execute(SQL_SERVER, dict(settings=list(SETTINGS)))
-        snap = cur.fetchone()[0]
+        snap = fetch_json(cur, SQL_SERVER, dict(settings=list(SETTINGS)))
         snap.update(info)
         snap['settings'] = snap['settings'] or {}
         not_visible = []
         snap['verifiers'] = None
         if snap.pop('can_read_authid'):
             queries.append(SQL_VERIFIERS)
-            cur.execute(SQL_VERIFIERS)
-            snap['verifiers'] = cur.fetchone()[0]
+            snap['verifiers'] = fetch_json(cur, SQL_VERIFIERS)
         else:
             not_visible.append('password verifiers (pg_authid needs superuser): MD5/clear-text passwords not checked')
         snap['hba'] = None
         if snap.pop('can_read_hba'):
             queries.append(SQL_HBA)
-            cur.execute(SQL_HBA)
-            snap['hba'] = audit_hba.from_view(cur.fetchone()[0], snap['settings'].get('hba_file'))
+            snap['hba'] = audit_hba.from_view(fetch_json(cur, SQL_HBA), snap['settings'].get('hba_file'))
     if snap['hba'] is None:
         snap['hba'], why = read_hba_file(snap['settings'].get('hba_file'))
         if why:
@@ -198,8 +231,7 @@ def read_objects(conn, params, queries):
     queries.append(SQL_OBJECTS)
     try:
         with conn.cursor() as cur:
-            cur.execute(SQL_OBJECTS, dict(tenant_columns=list(params.get('tenant_columns') or [])))
-            return cur.fetchone()[0]
+            return fetch_json(cur, SQL_OBJECTS, dict(tenant_columns=list(params.get('tenant_columns') or [])))
     finally:
         conn.close()
 
