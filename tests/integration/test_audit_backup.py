@@ -8,6 +8,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from runner import run_module
 
 PASSPHRASE = 'it-Audit-Passphrase-Qq7r'
 CLIENT_CN = 'pgw-audit-db'
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AS_POSTGRES = dict(ANSIBLE_BECOME='true', ANSIBLE_BECOME_USER='postgres', ANSIBLE_BECOME_METHOD='su',
                    ANSIBLE_PIPELINING='true', ANSIBLE_PYTHON_INTERPRETER='/usr/bin/python3')
 
@@ -203,3 +205,31 @@ def test_a_repository_host_the_configuration_does_not_name_changes_nothing(repo)
     facts = dict(repository_facts(repo), names=['backup.elsewhere'])
     res = audit(repo, repositories=[facts])
     assert res['server']['backups_judged_on'] is None and 'restore_test_missing' in ids(res)
+
+
+def test_audit_playbook_reads_the_repository_group_first_and_judges_the_member_there(repo, tmp_path):
+    """playbooks/audit.yml with a repository group: its host read as postgres (become), the member judged on it."""
+    repo.restore_test(rto_seconds=600)
+    become = dict(ansible_connection='local', ansible_python_interpreter='/usr/bin/python3', ansible_become_method='su')
+    inventory = dict(
+        postgresql=dict(hosts={'db-member': dict(become, audit_login_unix_socket=repo.pg.socket_dir, audit_port=repo.pg.port,
+                                                 audit_pgbackrest_config=repo.db_conf,
+                                                 audit_restore_test_config=os.path.join(repo.root, 'rt', 'none.json'))}),
+        pgbackrest_repo=dict(hosts={'localhost': dict(become, audit_pgbackrest_config=repo.repo_conf,
+                                                      audit_restore_test_config=repo.rt_config)}))
+    inv = tmp_path / 'inventory.json'
+    inv.write_text(json.dumps(inventory))
+    out = tmp_path / 'report'
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_LOCALHOST_WARNING='false', ANSIBLE_PIPELINING='true')
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', str(inv),
+                           os.path.join(ROOT, 'playbooks', 'audit.yml'), '-e', 'audit_report_dir=%s' % out],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    member = json.loads((out / 'db-member.json').read_text())
+    assert member['status'] == 'ok' and member['server']['backups_judged_on'] == 'localhost', member
+    assert not set(f['id'] for f in member['findings']) & BACKUP_FINDINGS, member['findings']
+    checklist = dict((i['id'], (i['status'], i['detail'])) for i in member['checklist'])
+    assert checklist['backups'][0] == 'pass' and checklist['rpo_rto'][0] == 'pass', checklist
+    assert "RTO 10.0 min (the restore test's" in checklist['rpo_rto'][1]
+    assert sorted(os.listdir(str(out))) == sorted('%s.%s' % (h, e) for h in ('db-member', 'inventory')
+                                                  for e in ('json', 'md', 'html'))  # the repository host is not audited
