@@ -19,6 +19,11 @@ description:
   - A missing, unreadable or unparseable file is a reason, not a failure. Bad options fail naming the option
     (for example C(subject_alt_names[1])) before any file is read.
   - The signature is verified with the CA's public key (EC, RSA PKCS#1 v1.5, Ed25519 and Ed448 keys).
+  - A certificate is not valid outside its validity period, expired or not yet valid (its notBefore in the
+    future); both make RV(reissue) true. A CA certificate that is expired or not yet valid makes the
+    certificate not valid too; when that CA signed it, RV(reissue) is true (issue it again once the CA is new).
+  - A certificate whose extensions cannot be read (one present twice, which RFC 5280 forbids, or one that does
+    not parse) is a reason (C(certificate malformed)) and RV(reissue) is true, not a failure.
   - Never returns or logs the content of the files.
 requirements:
   - cryptography (python3-cryptography on Debian) on the managed host
@@ -150,8 +155,8 @@ reasons:
   sample: ["expires within 30 days", "mode of /etc/etcd/pki/etcd.key is 0640, wanted 0600"]
 reissue:
   description:
-    - Whether the certificate exists but has to be issued again (expiring, other names, usages, CA or key,
-      unreadable), as opposed to missing or only having the wrong mode or owner. Use it for C(force).
+    - Whether the certificate exists but has to be issued again (expiring, expired or not yet valid, other names,
+      usages, CA or key, signed by an expired CA, unreadable or malformed), as opposed to missing or only having the wrong mode or owner. Use it for C(force).
   returned: always
   type: bool
   sample: true
@@ -163,33 +168,13 @@ not_after:
 '''
 
 import datetime
-import grp
-import os
-import pwd
-import stat
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.common.text.converters import to_bytes, to_native
+from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.certificate_check_plan import (
-    CertificateCheckError, EKU_NAMES, reasons, reissue, validate)
-
-try:
-    from cryptography import x509
-    from cryptography.x509.oid import NameOID
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.backends import default_backend
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_ERROR = None
-except ImportError as e:  # pragma: no cover - the tls role installs python3-cryptography
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_ERROR = e
-
-try:
-    from cryptography.hazmat.primitives.asymmetric import ed25519, ed448
-except ImportError:  # pragma: no cover - very old cryptography
-    ed25519 = ed448 = None
+    CertificateCheckError, reasons, reissue, validate)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.certificate_read import (
+    CRYPTOGRAPHY_ERROR, HAS_CRYPTOGRAPHY, observe)
 
 ARGUMENT_SPEC = dict(
     certificate_path=dict(type='str', required=True),
@@ -211,160 +196,6 @@ ARGUMENT_SPEC = dict(
     private_key_group=dict(type='str', no_log=False),
     private_key_mode=dict(type='raw', no_log=False),
 )
-_EKU_BY_OID = dict((oid, name) for name, oid in EKU_NAMES.items())
-_UTC = datetime.timezone.utc
-
-
-def _name(table, ident):
-    try:
-        return table(ident)[0]
-    except KeyError:
-        return str(ident)
-
-
-def _read(path):
-    """(facts, data): facts None when the file is missing; data None when it cannot be read."""
-    try:
-        st = os.stat(path)
-    except OSError as e:
-        if not os.path.lexists(path):
-            return None, None
-        return dict(error=to_native(e.strerror or e)), None
-    facts = dict(error=None, mode=stat.S_IMODE(st.st_mode),
-                 owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid))
-    if not stat.S_ISREG(st.st_mode):
-        facts['error'] = 'not a regular file'
-        return facts, None
-    try:
-        with open(path, 'rb') as f:
-            data = f.read(1024 * 1024)
-    except (IOError, OSError) as e:
-        facts['error'] = to_native(e.strerror or e)
-        return facts, None
-    return facts, data
-
-
-def _load_cert(data):
-    return x509.load_pem_x509_certificate(data, default_backend())
-
-
-def _spki(public_key):
-    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _not_after(cert):
-    value = getattr(cert, 'not_valid_after_utc', None)
-    if value is None:  # cryptography < 42: a naive datetime in UTC
-        value = cert.not_valid_after.replace(tzinfo=_UTC)
-    return value
-
-
-def _extension(cert, cls):
-    try:
-        return cert.extensions.get_extension_for_class(cls).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _sans(cert):
-    ext = _extension(cert, x509.SubjectAlternativeName)
-    out = set()
-    for name in ext or ():
-        if isinstance(name, x509.DNSName):
-            out.add('DNS:' + name.value.lower())
-        elif isinstance(name, x509.IPAddress):
-            out.add('IP:' + str(name.value))
-        else:
-            out.add('%s:%s' % (type(name).__name__, name.value))
-    return out
-
-
-def _signed_by(cert, issuer):
-    """True, False, or (None, why) when the signature cannot be checked."""
-    if cert.issuer != issuer.subject:
-        return False, None
-    key = issuer.public_key()
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
-        elif ed25519 is not None and isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-            key.verify(cert.signature, cert.tbs_certificate_bytes)
-        elif hasattr(cert, 'verify_directly_issued_by'):  # cryptography >= 40, other key types
-            cert.verify_directly_issued_by(issuer)
-        else:
-            return None, 'unsupported CA key type %s' % type(key).__name__
-    except InvalidSignature:
-        return False, None
-    except (TypeError, ValueError) as e:
-        return None, to_native(e)[:200]
-    return True, None
-
-
-def observe(wanted, now):
-    """The facts reasons() needs, read from the files."""
-    observed = dict(now=now, certificate=None, private_key=None, ca=None, ca_copy=None)
-    ca_cert = None
-    if wanted['ca_certificate_content'] is not None:
-        try:
-            ca_cert = _load_cert(to_bytes(wanted['ca_certificate_content']))
-            observed['ca'] = dict(error=None)
-        except ValueError:
-            observed['ca'] = dict(error='ca_certificate_content is not a PEM certificate')
-    elif wanted['ca_certificate_path'] is not None:
-        facts, data = _read(wanted['ca_certificate_path'])
-        if facts is not None and data is not None:
-            try:
-                ca_cert = _load_cert(data)
-            except ValueError:
-                facts['error'] = 'not a PEM certificate'
-        observed['ca'] = facts
-    if wanted['ca_copy_path'] is not None:
-        facts, data = _read(wanted['ca_copy_path'])
-        if facts is not None and data is not None:
-            try:
-                copy = _load_cert(data)
-                facts['same'] = ca_cert is not None and \
-                    copy.public_bytes(serialization.Encoding.DER) == ca_cert.public_bytes(serialization.Encoding.DER)
-            except ValueError:
-                facts['error'] = 'not a PEM certificate'
-        observed['ca_copy'] = facts
-    public_key = None
-    if wanted['private_key_path'] is not None:
-        facts, data = _read(wanted['private_key_path'])
-        if facts is not None and data is not None:
-            try:
-                private_key = serialization.load_pem_private_key(data, None, default_backend())
-                public_key = _spki(private_key.public_key())
-                facts['curve'] = private_key.curve.name if isinstance(private_key, ec.EllipticCurvePrivateKey) else None
-                private_key = None
-            except (TypeError, ValueError):
-                facts['error'] = 'not an unencrypted PEM private key'
-            except Exception:  # an unsupported key type: never show the key's content in a message
-                facts['error'] = 'not a supported private key'
-        observed['private_key'] = facts
-        data = None
-    facts, data = _read(wanted['certificate_path'])
-    if facts is not None and data is not None:
-        try:
-            cert = _load_cert(data)
-        except ValueError:
-            facts['error'] = 'not a PEM certificate'
-        else:
-            cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-            eku = _extension(cert, x509.ExtendedKeyUsage)
-            bc = _extension(cert, x509.BasicConstraints)
-            facts.update(not_after=_not_after(cert), common_name=to_native(cn[0].value) if cn else None,
-                         subject_alt_names=_sans(cert),
-                         extended_key_usage=set(_EKU_BY_OID.get(o.dotted_string, o.dotted_string) for o in (eku or ())),
-                         is_ca=bool(bc and bc.ca), signed_by_ca=None, signature_error=None,
-                         key_matches=None if public_key is None else public_key == _spki(cert.public_key()))
-            issuer = cert if wanted['self_signed'] else ca_cert
-            if issuer is not None:
-                facts['signed_by_ca'], facts['signature_error'] = _signed_by(cert, issuer)
-    observed['certificate'] = facts
-    return observed
 
 
 def main():
@@ -375,7 +206,7 @@ def main():
         module.fail_json(msg=str(e), changed=False)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=to_native(CRYPTOGRAPHY_ERROR), changed=False)
-    observed = observe(wanted, datetime.datetime.now(_UTC))
+    observed = observe(wanted, datetime.datetime.now(datetime.timezone.utc))
     why = reasons(wanted, observed)
     cert = observed['certificate'] or {}
     not_after = cert.get('not_after')

@@ -17,9 +17,19 @@ description:
     second of CPU per host) and needs python3-apt; dpkg's database is all a check of installed packages needs.
     The roles of this collection read these facts to skip an apt run when their packages are installed
     (filter C(pgwarden.postgresql.packages_missing)).
-  - Only installed packages (status C(ii)) are listed; removed packages whose configuration is kept are not.
+  - Only installed packages are listed (dpkg status C(installed), whatever the selection, so C(ii) and C(hi) for a
+    package on hold); removed packages whose configuration is kept are not.
+  - Packages on hold (C(apt-mark hold), C(dpkg --set-selections); apt neither upgrades nor removes them) have
+    C(held=true) in their entries and are listed in C(ansible_facts.held_packages), so a role can tell that an
+    upgrade it wants will not happen.
   - Changes nothing; runs the same in check mode.
-options: {}
+options:
+  admindir:
+    description:
+      - dpkg's database directory, as C(dpkg-query --admindir). Unset reads the system's (C(/var/lib/dpkg)).
+      - An absolute, normalised path of an existing directory; anything else fails naming the option before
+        dpkg-query runs.
+    type: str
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.
@@ -28,7 +38,7 @@ attributes:
     description: Not supported.
     support: none
   facts:
-    description: Sets C(ansible_facts.packages).
+    description: Sets C(ansible_facts.packages) and C(ansible_facts.held_packages).
     support: full
 requirements:
   - dpkg-query (Debian and its derivatives)
@@ -39,6 +49,11 @@ author:
 EXAMPLES = r'''
 - name: Read the installed packages once
   pgwarden.postgresql.dpkg_facts:
+
+- name: Say so when the server package is held (apt will not upgrade it)
+  ansible.builtin.debug:
+    msg: postgresql-15 is on hold
+  when: "'postgresql-15' in ansible_facts.held_packages"
 
 - name: Install only what is missing
   ansible.builtin.apt:
@@ -56,20 +71,41 @@ ansible_facts:
       description: Installed package name to the list of its installed versions (one per architecture).
       returned: always
       type: dict
-      sample: {"pgbackrest": [{"name": "pgbackrest", "version": "2.54.2-1", "arch": "amd64", "source": "apt"}]}
+      sample: {"pgbackrest": [{"name": "pgbackrest", "version": "2.54.2-1", "arch": "amd64", "source": "apt", "held": false}]}
+    held_packages:
+      description: Names of the installed packages on hold, sorted.
+      returned: always
+      type: list
+      elements: str
+      sample: [postgresql-15]
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.dpkg_facts import FORMAT, parse
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.dpkg_facts import FORMAT, held, parse
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.input_checks import absolute_path
+
+ARGUMENT_SPEC = dict(admindir=dict(type='str'))
 
 
 def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    admindir = module.params['admindir']
+    if admindir is not None:
+        try:
+            absolute_path('admindir', admindir, ValueError)
+        except ValueError as e:
+            module.fail_json(msg=str(e), changed=False)
+        if not os.path.isdir(admindir):
+            module.fail_json(msg='admindir: not a directory: %s' % admindir, changed=False)
     dpkg_query = module.get_bin_path('dpkg-query', required=True)
-    rc, out, err = module.run_command([dpkg_query, '-W', '-f', FORMAT], environ_update=dict(LC_ALL='C'))
+    cmd = [dpkg_query] + (['--admindir=' + admindir] if admindir is not None else []) + ['-W', '-f', FORMAT]
+    rc, out, err = module.run_command(cmd, environ_update=dict(LC_ALL='C'))
     if rc != 0:
         module.fail_json(msg='dpkg-query failed (rc=%d): %s' % (rc, err.strip()), changed=False)
-    module.exit_json(changed=False, ansible_facts=dict(packages=parse(out)))
+    packages = parse(out)
+    module.exit_json(changed=False, ansible_facts=dict(packages=packages, held_packages=held(packages)))
 
 
 if __name__ == '__main__':

@@ -21,7 +21,9 @@ options:
     type: str
     required: true
   schema:
-    description: Schema the extension's objects live in. Unset means the default on creation and unmanaged later.
+    description:
+      - Schema the extension's objects live in. Unset means the default on creation (the extension's own, or
+        the first existing schema of O(search_path), as PostgreSQL chooses) and unmanaged later.
     type: str
   version:
     description:
@@ -39,6 +41,7 @@ options:
     default: present
 extends_documentation_fragment:
   - pgwarden.postgresql.connection
+  - pgwarden.postgresql.search_path
 attributes:
   check_mode:
     description: Predicts exactly the statements a real run executes, and executes none of them.
@@ -80,6 +83,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     version=dict(type='str'),
     cascade=dict(type='bool', default=False),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
+    search_path=dict(type='list', elements='str', default=['public']),
 )
 
 

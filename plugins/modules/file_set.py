@@ -22,7 +22,9 @@ description:
   - Every entry is checked before anything is read or written; a bad one fails the task naming it
     (C(files[N].option) or C(directories[N].option)) and changes nothing.
   - The directory of each file must exist or be in O(directories); the module never removes directories or other
-    files.
+    files. A path that is a symbolic link whose target's directory does not exist fails the task.
+  - The module handles small files, at most 1 MiB (1048576 bytes) each; a larger O(files[].content) or
+    O(files[].src) fails the task. An existing file larger than that is replaced without being read.
 options:
   directories:
     description:
@@ -58,13 +60,17 @@ options:
         type: str
         required: true
       content:
-        description: The whole content (text). Exactly one of O(files[].content) and O(files[].src).
+        description: The whole content (text), at most 1 MiB (1048576 bytes) in UTF-8. Exactly one of O(files[].content)
+          and O(files[].src).
         type: str
       src:
         description:
           - Absolute path of a file on the managed host whose content to copy (a certificate or key another role
             made), as M(ansible.builtin.copy) with C(remote_src) does, in the same module run. The diff says whether
             the content changes and never shows it.
+          - It must be a regular file (or a link to one) of at most 1 MiB (1048576 bytes). A device (such as
+            C(/dev/zero)), a FIFO, a socket, a directory or a larger file fails the task, in check mode too,
+            before anything is read or written.
         type: str
       mode:
         description: Permission bits, as an octal string such as C("0644") (or, as for M(ansible.builtin.file), a number
@@ -128,6 +134,7 @@ changed_files:
   sample: [/etc/systemd/system/pgwarden-backup-full.timer]
 '''
 
+import errno
 import grp
 import os
 import pwd
@@ -135,8 +142,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import (
-    FileSetError, diff, diff_directories, plan, plan_directories, validate)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import atomic_write, read_text
+    MAX_BYTES, FileSetError, diff, diff_directories, plan, plan_directories, validate)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import NotARegularFile, atomic_write, read_regular
 
 
 ARGUMENT_SPEC = dict(
@@ -164,15 +171,40 @@ def _name(table, ident):
         return str(ident)
 
 
-def _current(path):
+def _current(where, path):
     try:
         st = os.stat(path)  # through a symbolic link, as atomic_write writes
-    except OSError:
+    except OSError as e:
+        if e.errno != errno.ENOENT:
+            raise FileSetError('%s.path: cannot look at %s: %s' % (where, path, e.strerror))
+        target = os.path.realpath(path)
+        if target != path and not os.path.isdir(os.path.dirname(target)):
+            raise FileSetError('%s.path: %s is a symbolic link to %s, whose directory does not exist'
+                               % (where, path, target))
         return None
     if not stat.S_ISREG(st.st_mode):
         return dict(kind='other')
-    return dict(kind='file', content=read_text(path), mode=stat.S_IMODE(st.st_mode),
+    try:
+        content = read_regular(path, MAX_BYTES)
+    except NotARegularFile:
+        content = None  # larger than any content the module writes: replaced, never read
+    except (IOError, OSError) as e:
+        raise FileSetError('%s.path: cannot read %s: %s' % (where, path, e.strerror))
+    return dict(kind='file', content=content, mode=stat.S_IMODE(st.st_mode),
                 owner=_name(pwd.getpwuid, st.st_uid), group=_name(grp.getgrgid, st.st_gid))
+
+
+def _read_src(where, path):
+    """The content of src: a regular file of at most MAX_BYTES, never a device or a FIFO (read_regular)."""
+    try:
+        content = read_regular(path, MAX_BYTES)
+    except NotARegularFile as e:
+        raise FileSetError('%s.src: %s %s; src must be a regular file of at most %d bytes' % (where, path, e, MAX_BYTES))
+    except (IOError, OSError) as e:
+        raise FileSetError('%s.src: cannot read %s: %s' % (where, path, e.strerror or e))
+    if content is None:
+        raise FileSetError('%s.src: no such file on this host: %s' % (where, path))
+    return content
 
 
 def _current_dir(path):
@@ -215,12 +247,7 @@ def main():
         ids = _ids(module, 'files', wanted, ids)
         for i, f in enumerate(wanted):
             if f['src'] is not None:
-                try:
-                    f['content'] = read_text(f['src'])
-                except (IOError, OSError) as e:
-                    raise FileSetError('files[%d].src: cannot read %s: %s' % (i, f['src'], e))
-                if f['content'] is None:
-                    raise FileSetError('files[%d].src: no such file on this host: %s' % (i, f['src']))
+                f['content'] = _read_src('files[%d]' % i, f['src'])
         current_dirs = {}
         for d in dirs:
             path = d['path']
@@ -232,14 +259,14 @@ def main():
         dir_actions = plan_directories(dirs, current_dirs)
         created = set(a['path'] for a in dir_actions if a['create'])
         current = {}
-        for f in wanted:
+        for i, f in enumerate(wanted):
             parent = os.path.dirname(f['path'])
             if parent in created:
                 current[f['path']] = None  # in a directory this run creates
             elif not os.path.isdir(parent):
                 raise FileSetError('files: the directory of %s does not exist (list it in directories)' % f['path'])
             else:
-                current[f['path']] = _current(f['path'])
+                current[f['path']] = _current('files[%d]' % i, f['path'])
         actions = plan(wanted, current)
     except FileSetError as e:
         module.fail_json(msg=str(e), changed=False)

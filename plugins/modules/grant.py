@@ -143,6 +143,7 @@ options:
     choices: [present, absent, exact]
 extends_documentation_fragment:
   - pgwarden.postgresql.connection
+  - pgwarden.postgresql.search_path
 attributes:
   check_mode:
     description: Predicts exactly the statements a real run executes, and executes none of them.
@@ -210,10 +211,11 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import GRANT_OPTIONS, desired_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_plan import plan_grants
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_read import (
-    parse_snapshot, routine_error, snapshot_params, snapshot_query)
+    parse_snapshot, resolve_routines, routine_error, snapshot_params, snapshot_query)
 
 ARGUMENT_SPEC = connection_argument_spec(
     grants=dict(type='list', elements='dict', options=GRANT_OPTIONS),
+    search_path=dict(type='list', elements='str', default=['public']),
     **GRANT_OPTIONS
 )
 
@@ -223,10 +225,12 @@ def main():
 
     def read_and_plan(conn):
         desired = desired_grants(module.params, conn.server_version)
+        params = snapshot_params(desired)
         try:
-            doc = read_one(conn, snapshot_query(), snapshot_params(desired))
+            params['fn_oid'] = resolve_routines(conn, params, module.params['search_path'])
+            doc = read_one(conn, snapshot_query(), params)
         except DatabaseError:
-            error = routine_error(conn, desired)
+            error = routine_error(conn, desired, module.params['search_path'])
             if error is not None:
                 raise error
             raise

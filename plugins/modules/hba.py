@@ -19,6 +19,10 @@ description:
     (database and user names, address, option names and values, include file names, comments) is
     refused if it holds a double quote, a line break, NUL or another control character (comments
     may span lines).
+  - Only C(\n) ends a line. Unicode line and paragraph separators (U+2028, U+2029), U+0085 (NEL) and other
+    controls, format controls (bidi overrides, zero-width characters), surrogates and private-use characters
+    are refused in every field, comments included, with an error naming the option; in an existing file they
+    are read as part of their line, never as line ends.
   - With O(validate=server) the candidate is written and the server itself parses it
     (C(pg_hba_file_rules)); if it rejects any line, the previous file is put back and the
     server is not reloaded, so a broken rule set is never left in place nor activated.
@@ -83,7 +87,7 @@ options:
         type: str
       comment:
         description:
-          - A comment written above the rule; each line of it becomes a comment line.
+          - A comment written above the rule; each line of it (split on C(\n) only) becomes a comment line.
         type: str
   path:
     description:

@@ -25,8 +25,9 @@ options:
       - 'The desired dynamic configuration, nested as in C(GET /config), for example
         C({ttl: 30, postgresql: {parameters: {work_mem: 8MB}}}).'
       - Values of keys that look secret (C(password), C(passphrase), C(secret), C(token), C(private_key))
-        are sent as given and masked in what the module returns (RV(patch), RV(config), diff, RV(requests));
-        the task's own arguments are Ansible's to hide (C(no_log=true) on the task).
+        are sent as given and masked in everything the module returns (RV(patch), RV(config), diff, RV(requests)
+        and its arguments in C(invocation)) and in what it logs; so are passwords inside text
+        (C(password=...), C(user:password@host)).
     type: dict
     required: true
   settle_timeout:
@@ -103,11 +104,10 @@ requests:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
-    PatroniApi, PatroniApiError, mask_secrets, patroni_argument_spec)
+    PatroniApi, PatroniApiError, PatroniModule, mask_secrets, patroni_argument_spec)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
-    apply_patch, members, plan_config_patch)
+    apply_patch, plan_config_patch)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = patroni_argument_spec(
@@ -122,14 +122,22 @@ REFUSED_HINT = {
 }
 
 
+def loop_wait(config):
+    """Patroni's loop_wait of a configuration (10, its default, when it is not a number)."""
+    try:
+        return max(0, min(int(config.get('loop_wait', 10)), 3600))
+    except (TypeError, ValueError):
+        return 10
+
+
 def restart_required(api, patch, after, settle_timeout, check_mode):
     """pending_restart per member, once the members had time to apply a change of the postgresql section."""
     if settle_timeout is None:
-        settle_timeout = int(after.get('loop_wait', 10)) + 2
+        settle_timeout = loop_wait(after) + 2
     state = {}
 
     def read():
-        state['members'] = members(api.cluster_get('/cluster'))
+        state['members'] = api.cluster_members()[1]
         return all(m['pending_restart'] for m in state['members'])
     if patch.get('postgresql') and not check_mode and settle_timeout > 0:
         api.wait(read, settle_timeout)
@@ -139,7 +147,7 @@ def restart_required(api, patch, after, settle_timeout, check_mode):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = PatroniModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
     if p['settle_timeout'] is not None and p['settle_timeout'] < 0:
         module.fail_json(msg='settle_timeout: must be 0 or more seconds')
@@ -158,7 +166,7 @@ def main():
         except PatroniApiError as e:
             # A member answers GET /config from its cache, which a refused PATCH can leave edited
             # (Patroni 3.0 patches a shallow copy): wait one loop for the state the DCS holds.
-            unchanged = api.wait(lambda: api.cluster_get('/config') == before, int(before.get('loop_wait', 10)) + 2)
+            unchanged = api.wait(lambda: api.cluster_get('/config') == before, loop_wait(before) + 2)
             unchanged = unchanged is not None or None
             state = {True: 'the configuration is unchanged',
                      None: 'the configuration read back differs from before: check it (GET /config)'}[unchanged]
@@ -168,7 +176,7 @@ def main():
         pending = restart_required(api, patch, after, p['settle_timeout'], module.check_mode)
     except PatroniApiError as e:
         module.fail_json(msg='the change was sent, but reading the members failed: %s' % e, requests=api.requests,
-                         changed=True, patch=patch)
+                         changed=True, patch=mask_secrets(patch))
     module.exit_json(changed=bool(patch), patch=mask_secrets(patch), config=mask_secrets(after), restart_required=pending,
                      api_urls=api.urls, requests=api.requests,
                      diff=dict(before=mask_secrets(before), after=mask_secrets(after)))

@@ -41,7 +41,7 @@ options:
   reinit:
     description:
       - Name of a replica to reinitialise (its data directory rebuilt from the leader). Excludes
-        O(members) and O(switchover).
+        O(members) and O(switchover). An empty name is refused.
     type: str
   force:
     description:
@@ -87,11 +87,13 @@ EXAMPLES = r'''
 RETURN = r'''
 actions:
   description: The plan, in order; each step with C(action) (restart, switchover, reinit), C(member),
+    C(url) (the REST API the request goes to, as C(/cluster) publishes it for a restart or reinit),
     C(candidate) for a switchover and, once done, C(seconds).
   returned: always
   type: list
   elements: dict
-  sample: [{action: restart, member: db2, seconds: 3.1}, {action: switchover, member: db1, candidate: db2}]
+  sample: [{action: restart, member: db2, url: "https://db2:8008", seconds: 3.1},
+           {action: switchover, member: db1, candidate: db2, url: "https://db1:8008"}]
 leader:
   description: The leader afterwards (in check mode, as it would be).
   returned: always
@@ -105,11 +107,10 @@ requests:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
-    PatroniApi, PatroniApiError, base_url, patroni_argument_spec, wait_running, wait_writable)
+    PatroniApi, PatroniApiError, PatroniModule, patroni_argument_spec, wait_running, wait_writable)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
-    leader, members, plan_reinit, plan_restart)
+    leader, plan_reinit, plan_restart)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 ARGUMENT_SPEC = patroni_argument_spec(
@@ -123,13 +124,13 @@ ARGUMENT_SPEC = patroni_argument_spec(
 )
 
 
-def run_step(api, step, by_name, p, check_mode):
-    url = base_url(by_name[step['member']]['api_url'] or '')
+def run_step(api, step, p, check_mode):
+    url = step.get('url')
     slow = max(p['timeout'], p['wait_timeout'])  # Patroni answers a restart or switchover once it is done
     if step['action'] == 'switchover':
         api.cluster_write('POST', '/switchover', dict(leader=step['member'], candidate=step['candidate']), slow)
         return None if check_mode else wait_writable(api, step['candidate'], p['wait_timeout'])
-    started = None if check_mode else api.request('GET', url + '/patroni').get('postmaster_start_time')
+    started = None if check_mode else api.get_json(url + '/patroni').get('postmaster_start_time')
     if step['action'] == 'restart':
         api.request('POST', url + '/restart', dict(restart_pending=True) if p['pending_only'] else {}, slow)
     else:
@@ -138,31 +139,38 @@ def run_step(api, step, by_name, p, check_mode):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+    module = PatroniModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
                            mutually_exclusive=[('reinit', 'members'), ('reinit', 'switchover')])
     p = module.params
+    if p['reinit'] is not None and not p['reinit'].strip():
+        module.fail_json(msg='reinit: is empty: name the replica to reinitialise', option='reinit')
     if p['wait_timeout'] < 1:
         module.fail_json(msg='wait_timeout: must be 1 or more seconds')
     if p['maximum_lag'] is not None and p['maximum_lag'] < 0:
         module.fail_json(msg='maximum_lag: must be 0 or more bytes')
     api = PatroniApi(module)
     try:
-        member_list = members(api.cluster_get('/cluster'))
+        member_list = api.cluster_members()[1]
         if p['reinit']:
             actions = plan_reinit(member_list, p['reinit'])
         else:
             actions = plan_restart(member_list, p['members'], p['pending_only'], p['switchover'], p['maximum_lag'])
+        by_name = dict((m['name'], m) for m in member_list)
+        for step in actions:  # every member contacted is checked before the first request is sent
+            if step['action'] == 'switchover':  # sent to api_url; the candidate is waited on
+                api.member_url(by_name[step['candidate']])
+            else:
+                step['url'] = api.member_url(by_name[step['member']], 'POST')
     except PlanError as e:
         module.fail_json(msg=str(e), option=e.option, requests=api.requests)
     except PatroniApiError as e:
         module.fail_json(msg=str(e), status=e.status, requests=api.requests)
-    by_name = dict((m['name'], m) for m in member_list)
     lead = leader(member_list)
     new_leader = lead['name'] if lead else None
     for done, step in enumerate(actions):
         start = time.time()
         try:
-            seconds = run_step(api, step, by_name, p, module.check_mode)
+            seconds = run_step(api, step, p, module.check_mode)
         except PatroniApiError as e:
             module.fail_json(msg='%s of %s failed: %s' % (step['action'], step['member'], e), status=e.status,
                              actions=actions, requests=api.requests, changed=done > 0 or step['action'] == 'switchover')

@@ -92,7 +92,7 @@ queries:
   returned: always
   type: list
   elements: str
-  sample: ['template1: CREATE EXTENSION IF NOT EXISTS pgaudit']
+  sample: ['template1: CREATE EXTENSION IF NOT EXISTS pgaudit SCHEMA public']
 '''
 
 from ansible.module_utils.basic import AnsibleModule

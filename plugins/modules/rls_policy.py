@@ -88,6 +88,7 @@ options:
         default: present
 extends_documentation_fragment:
   - pgwarden.postgresql.connection
+  - pgwarden.postgresql.search_path
 attributes:
   check_mode:
     description: Predicts exactly the statements a real run executes, and executes none of them.
@@ -135,7 +136,7 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_pla
     POLICY_OPTIONS, desired_policies, needs_probe, plan_rls)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_read import (
     SNAPSHOT, ProbeError, declared_expressions, parse_snapshot, probe, snapshot_params, validate_expressions)
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, Statement, user_search_path
 
 ARGUMENT_SPEC = connection_argument_spec(
     table=dict(type='str', required=True),
@@ -144,6 +145,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     force=dict(type='bool'),
     exclusive=dict(type='bool', default=False),
     policies=dict(type='list', elements='dict', default=[], options=POLICY_OPTIONS),
+    search_path=dict(type='list', elements='str', default=['public']),
 )
 
 
@@ -158,13 +160,16 @@ def main():
             raise PlanError('table', 'table %r.%r does not exist' % (p['schema'], p['table']))
         try:
             with conn.cursor() as cur:
-                validate_expressions(cur, p['schema'], p['table'], declared_expressions(desired))
-                normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired))
+                validate_expressions(cur, p['schema'], p['table'], declared_expressions(desired), p['search_path'])
+                normalised = probe(cur, p['schema'], p['table'], needs_probe(current, desired), p['search_path'])
         except ProbeError as e:
             exprs = [o for o in ('using', 'with_check') if e.policy[o] is not None]
             where = e.policy['where'] + exprs[0] if len(exprs) == 1 else e.policy['where'].rstrip('.')
             raise PlanError(where, 'the server refused policy %r, nothing was changed: %s' % (e.policy['name'], e.error))
-        return plan_rls(current, desired, p, normalised)
+        statements, before, after = plan_rls(current, desired, p, normalised)
+        if statements:  # the declared expressions resolve as they did in the probe
+            statements = [Statement(user_search_path(p['search_path']))] + statements
+        return statements, before, after
 
     converge(module, read_and_plan, what='the policies')
 

@@ -230,3 +230,96 @@ def test_missing_ca_is_a_reason_but_no_reason_to_issue_again(site):
 def test_bad_input_fails_naming_the_option(site, bad, option):
     r = run_module(MODULE, dict(site['args'], **bad))
     assert r.get('failed') and r['msg'].startswith(option + ':'), r
+
+
+def _dated(ca_key, ca_cert, key, cn, start, end, is_ca=False):
+    """A certificate valid from start to end (days from now), signed by ca_key, or self-signed when ca_cert is None."""
+    now = datetime.datetime.now(UTC)
+    issuer = _name(cn) if ca_cert is None else ca_cert.subject
+    builder = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(issuer).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now + datetime.timedelta(days=start))
+               .not_valid_after(now + datetime.timedelta(days=end))
+               .add_extension(x509.BasicConstraints(ca=is_ca, path_length=0 if is_ca else None), critical=True))
+    if not is_ca:
+        names = [x509.DNSName('db1'), x509.DNSName('localhost'), x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]
+        builder = (builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+                   .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False))
+    return builder.sign(ca_key, hashes.SHA256(), default_backend())
+
+
+def test_not_yet_valid_certificate_is_issued_again(site):
+    _write(site['dir'] + '/server.crt', _pem_cert(_dated(site['ca_key'], site['ca_cert'], site['key'], 'db1', 2, 365)), 0o644)
+    for check in (False, True):
+        r = run_module(MODULE, site['args'], check=check)
+        assert r['valid'] is False and r['reissue'] is True and len(r['reasons']) == 1, r
+        assert r['reasons'][0].startswith('not yet valid (not before %s' % (datetime.datetime.now(UTC) + datetime.timedelta(days=2)).year)
+
+
+def test_leaf_signed_by_an_expired_or_future_ca(site):
+    d = site['dir']
+    for start, end, problem in [(-400, -1, 'expired (not after '), (1, 400, 'not yet valid (not before ')]:
+        ca_cert = _dated(site['ca_key'], None, site['ca_key'], 'test CA', start, end, is_ca=True)
+        _write(d + '/ca.crt', _pem_cert(ca_cert), 0o644)
+        _write(d + '/server.crt', _pem_cert(_leaf(site['ca_key'], ca_cert, site['key'])), 0o644)  # valid dates itself
+        r = run_module(MODULE, site['args'])
+        assert r['valid'] is False and r['reissue'] is True and len(r['reasons']) == 1, r
+        assert r['reasons'][0].startswith('signed by a CA certificate that is ' + problem), r
+        # the CA's own check (as the tls role runs it) says so too
+        r = run_module(MODULE, dict(certificate_path=d + '/ca.crt', self_signed=True, is_ca=True))
+        assert r['valid'] is False and r['reissue'] is True and r['reasons'][0].startswith(problem.split(' (')[0]), r
+
+
+def _der_length(data, pos):
+    """(start of the content, end) of the DER element at pos."""
+    first = data[pos + 1]
+    if first < 0x80:
+        return pos + 2, pos + 2 + first
+    n = first & 0x7f
+    size = int.from_bytes(data[pos + 2:pos + 2 + n], 'big')
+    return pos + 2 + n, pos + 2 + n + size
+
+
+def _der(tag, body):
+    size = len(body)
+    if size < 0x80:
+        return bytes([tag, size]) + body
+    raw = size.to_bytes((size.bit_length() + 7) // 8, 'big')
+    return bytes([tag, 0x80 | len(raw)]) + raw + body
+
+
+def _with_duplicate_san(ca_key, ca_cert, key):
+    """A certificate signed by the CA with two subjectAltName extensions. cryptography's builder refuses that
+    (and OpenSSL's configuration replaces the first), so: a placeholder extension with an OID of the same length
+    (2.5.29.99), its OID turned into 2.5.29.17 in the signed part, which is signed again with the CA's key."""
+    sans = x509.SubjectAlternativeName([x509.DNSName('evil.example')])
+    placeholder = x509.UnrecognizedExtension(x509.ObjectIdentifier('2.5.29.99'), sans.public_bytes())
+    now = datetime.datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(_name('db1')).issuer_name(ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName('db1')]), critical=False)
+            .add_extension(placeholder, critical=False)
+            .sign(ca_key, hashes.SHA256(), default_backend()))
+    tbs = cert.tbs_certificate_bytes
+    assert tbs.count(b'\x06\x03\x55\x1d\x63') == 1
+    tbs = tbs.replace(b'\x06\x03\x55\x1d\x63', b'\x06\x03\x55\x1d\x11')
+    der = cert.public_bytes(serialization.Encoding.DER)
+    body, _end = _der_length(der, 0)
+    _, tbs_end = _der_length(der, body)
+    _, alg_end = _der_length(der, tbs_end)
+    signature = ca_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
+    return _der(0x30, tbs + der[tbs_end:alg_end] + _der(0x03, b'\x00' + signature))
+
+
+def test_duplicate_extension_is_a_reason_not_a_traceback(site):
+    der = _with_duplicate_san(site['ca_key'], site['ca_cert'], site['key'])
+    cert = x509.load_der_x509_certificate(der)
+    with pytest.raises(x509.DuplicateExtension):  # what the module used to die of
+        cert.extensions
+    site['ca_cert'].public_key().verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+    _write(site['dir'] + '/server.crt', cert.public_bytes(serialization.Encoding.PEM), 0o644)
+    for check in (False, True):
+        r = run_module(MODULE, site['args'], check=check)
+        assert not r.get('failed') and 'Traceback' not in repr(r), r
+        assert r['valid'] is False and r['reissue'] is True
+        assert r['reasons'] == ['certificate malformed: the subjectAltName extension (2.5.29.17) appears twice'], r

@@ -2,6 +2,7 @@
 diff come from the same plan, and bad input changes nothing."""
 import os
 import stat
+import threading
 
 from runner import run_module
 
@@ -117,3 +118,84 @@ def test_src_copies_a_file_of_the_host_and_hides_it_in_the_diff(tmp_path):
     assert 'renewed' not in open(d + '/tls/server.key').read()
     r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/x', src=d + '/missing', mode='0600')]))
     assert r.get('failed') and 'files[0].src: no such file on this host' in r['msg'] and not os.path.exists(d + '/x')
+
+
+def _fifo_writer(fifo, release):
+    """After 20 s (or when released), open the FIFO for writing and close it: a reader waiting for a writer gets
+    an empty file then."""
+    release.wait(20)
+    os.close(os.open(fifo, os.O_WRONLY))
+
+
+def _release_writer(fifo, writer, release):
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so the writer's open() returns
+    release.set()
+    writer.join(10)
+    os.close(fd)
+
+
+def test_src_must_be_a_small_regular_file_in_check_mode_too(tmp_path):
+    d = str(tmp_path)
+    fifo = d + '/fifo'
+    os.mkfifo(fifo)
+    # Were the module to open the FIFO and wait for a writer, this one comes after 20 s and writes nothing: the
+    # module would then copy an empty file (a failure below), never hang the suite.
+    release = threading.Event()
+    writer = threading.Thread(target=_fifo_writer, args=(fifo, release), daemon=True)
+    writer.start()
+    with open(d + '/big', 'wb') as f:
+        f.truncate(1024 * 1024 + 1)  # sparse: one byte over the documented limit
+    link = d + '/zero-link'
+    os.symlink('/dev/zero', link)
+    try:
+        for src, problem in [('/dev/zero', '/dev/zero is a character device, not a regular file'),
+                             (link, 'is a character device, not a regular file'),
+                             (fifo, 'is a FIFO, not a regular file'),
+                             (d, 'is a directory, not a regular file'),
+                             (d + '/big', 'is larger than 1048576 bytes (1048577)')]:
+            for check in (True, False):
+                files = [dict(path=d + '/a', content='a\n', mode='0644'), dict(path=d + '/copy', src=src, mode='0600')]
+                r = run_module('pgwarden.postgresql.file_set', dict(files=files), check=check)
+                assert r.get('failed') and r['msg'].startswith('files[1].src: ') and problem in r['msg'], r
+                assert 'at most 1048576 bytes' in r['msg']
+                assert sorted(os.listdir(d)) == ['big', 'fifo', 'zero-link']
+    finally:
+        _release_writer(fifo, writer, release)
+    with open(d + '/ok', 'wb') as f:
+        f.write(b'x' * (1024 * 1024))  # exactly the limit is fine
+    r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/copy', src=d + '/ok', mode='0600')]))
+    assert r['changed'] and os.path.getsize(d + '/copy') == 1024 * 1024
+
+
+def test_content_over_the_limit_fails_and_a_large_file_in_the_way_is_replaced(tmp_path):
+    d = str(tmp_path)
+    r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/a', content='x' * (1024 * 1024 + 1), mode='0644')]))
+    assert r.get('failed') and 'files[0].content: larger than the limit of 1048576 bytes' in r['msg'] and os.listdir(d) == []
+    with open(d + '/a', 'wb') as f:
+        f.truncate(1 << 40)  # a sparse terabyte: never read into memory
+    args = dict(files=[dict(path=d + '/a', content='small\n', mode='0644')])
+    r = run_module('pgwarden.postgresql.file_set', args, check=True, diff=True)
+    assert r['changed_files'] == [d + '/a'] and 'larger than 1048576 bytes, not read' in r['diff'][0]['before']
+    assert os.path.getsize(d + '/a') == 1 << 40
+    assert run_module('pgwarden.postgresql.file_set', args)['changed'] and open(d + '/a').read() == 'small\n'
+    assert run_module('pgwarden.postgresql.file_set', args)['changed'] is False
+
+
+def test_a_dangling_link_is_written_through_or_refused_when_its_directory_is_missing(tmp_path):
+    d = str(tmp_path)
+    os.mkdir(d + '/real')
+    os.symlink(d + '/real/target.conf', d + '/through')
+    os.symlink(d + '/gone/target.conf', d + '/dangling')
+    for check in (True, False):
+        files = [dict(path=d + '/a', content='a\n', mode='0644'), dict(path=d + '/dangling', content='x\n', mode='0644')]
+        r = run_module('pgwarden.postgresql.file_set', dict(files=files), check=check)
+        assert r.get('failed') and 'Traceback' not in str(r), r
+        assert r['msg'] == 'files[1].path: %s/dangling is a symbolic link to %s/gone/target.conf, whose directory does not exist' % (d, d)
+        assert sorted(os.listdir(d)) == ['dangling', 'real', 'through'] and not os.path.exists(d + '/gone')
+    os.symlink(d + '/loop', d + '/loop')
+    r = run_module('pgwarden.postgresql.file_set', dict(files=[dict(path=d + '/loop', content='x\n', mode='0644')]))
+    assert r.get('failed') and r['msg'].startswith('files[0].path: cannot look at %s/loop' % d) and os.path.islink(d + '/loop')
+    files = [dict(path=d + '/through', content='x\n', mode='0640')]
+    assert run_module('pgwarden.postgresql.file_set', dict(files=files))['changed']
+    assert os.path.islink(d + '/through') and open(d + '/real/target.conf').read() == 'x\n'
+    assert run_module('pgwarden.postgresql.file_set', dict(files=files))['changed'] is False

@@ -167,3 +167,69 @@ def test_mode_given_as_an_unquoted_yaml_int(pg, hba):
     res = hba(rules=BASE, mode=600)  # `mode: 600`: decimal 600, not an octal mode
     assert res.get('failed') is True and 'mode' in res['msg'] and 'quote' in res['msg'], res['msg']
     assert stat.S_IMODE(os.stat(hba.path).st_mode) == 0o600
+
+
+SEPARATED = '# note\u2028include_dir /x\n# b\x85include /y\n# c\u2029include_if_exists /z\n# d\u202eb\n'
+
+
+def _include_lines(text):
+    return [line for line in text.split('\n') if line.lstrip(' \t').startswith('include')]
+
+
+def _no_include_line(text):
+    return _include_lines(text) == []
+
+
+def test_a_file_with_unicode_line_separators_gets_no_new_lines(pg, hba, tmp_path):
+    """A comment of an existing file holding U+2028, U+2029 or U+0085 before include words is one comment line,
+    as PostgreSQL reads it: no include line is made of it, and the next runs change nothing."""
+    hba(rules=BASE)
+    with open(hba.path, 'ab') as f:
+        f.write(SEPARATED.encode('utf-8'))
+    assert pg.query('SELECT count(*), count(error) FROM pg_hba_file_rules') == [(2, 0)], 'the server reads comments'
+    predicted = hba(check=True, diff=True, rules=BASE)
+    assert predicted['changed'] is True and predicted['preserved_includes'] == [], predicted
+    assert _no_include_line(predicted['diff']['after'])
+    res = hba(rules=BASE)
+    assert res['changed'] is True and res.get('failed') is not True and res['preserved_includes'] == [], res.get('msg')
+    written = raw(hba.path)
+    assert _no_include_line(written.decode()) and '\u2028'.encode() not in written
+    for _run in range(2):
+        assert hba(rules=BASE)['changed'] is False
+    assert raw(hba.path) == written
+    assert pg.query('SELECT count(*), count(error) FROM pg_hba_file_rules') == [(2, 0)]
+    # validate=local (any server version): the same, and a real include line next to them is kept once
+    path = str(tmp_path / 'pg_hba.conf')
+    with open(path, 'wb') as f:
+        f.write(('local all all peer\n' + SEPARATED + 'include_if_exists "extra.conf"\n').encode('utf-8'))
+    args = dict(validate='local', path=path, rules=BASE)
+    res = hba(**args)
+    assert res['changed'] is True and res['preserved_includes'] == ['include_if_exists "extra.conf"'], res
+    written = raw(path)
+    assert _include_lines(written.decode()) == ['include_if_exists "extra.conf"']
+    for _run in range(2):
+        assert hba(**args)['changed'] is False
+    assert raw(path) == written
+
+
+def test_unicode_line_separators_and_format_controls_are_refused_before_the_file_changes(pg, hba):
+    """Through the module's JSON arguments (YAML would fold U+0085 and U+2028 into a space before the module sees
+    them): every field, the comment included, names the option."""
+    hba(rules=BASE)
+    before = raw(hba.path)
+    cases = [(dict(type='host', address='all', method='reject', comment='note\u2028include_dir /x'), 'rules[2].comment'),
+             (dict(type='host', address='all', method='reject', comment='ok\nnote\x85include /y'), 'rules[2].comment'),
+             (dict(type='host', address='all', method='reject', comment='x\u2029host all all 0.0.0.0/0 trust'),
+              'rules[2].comment'),
+             (dict(type='host', address='all', method='reject', comment='admins \u202enimda'), 'rules[2].comment'),
+             (dict(type='host', databases=['app\u2028'], address='all', method='reject'), 'rules[2].databases'),
+             (dict(type='host', users='app,u\x85', address='all', method='reject'), 'rules[2].users'),
+             (dict(type='host', address='10.0.0.0/8\u2029', method='reject'), 'rules[2].address'),
+             (dict(type='host', address='all', method='ident', options={'map': 'm\u200b'}), 'rules[2].options.map'),
+             (dict(LDAP, secret_options={'ldapbindpasswd': SECRET + '\u2028'}), 'rules[2].secret_options.ldapbindpasswd'),
+             (dict(type='include', file='extra\u2028.conf'), 'rules[2].file')]
+    for rule, option in cases:
+        res = hba(rules=BASE + [rule])
+        assert res.get('failed') is True and res['msg'].startswith(option + ': must not contain U+'), (rule, res)
+        assert SECRET not in repr(res)
+    assert raw(hba.path) == before, 'byte-identical file'

@@ -183,7 +183,8 @@ def test_restart_pending_members_replicas_first(pc):
 
     plan = run(pc, 'restart', check=True)
     assert plan['changed'] is True
-    assert plan['actions'] == [dict(action='restart', member=replica), dict(action='restart', member=leader)]
+    assert plan['actions'] == [dict(action='restart', member=replica, url=pc.member(replica).api_url),
+                               dict(action='restart', member=leader, url=pc.member(leader).api_url)]
     assert [w['url'] for w in writes(plan)] == [pc.member(replica).api_url + '/restart',
                                                 pc.member(leader).api_url + '/restart']
     assert not any(w['sent'] for w in writes(plan)) and _start_times(pc) == started

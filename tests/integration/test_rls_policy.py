@@ -48,7 +48,9 @@ def test_tenant_cannot_see_other_tenants_rows(pg, rls):
     assert predicted['changed'] and policies(pg) == before
     res = rls(**POLICY)
     assert res['queries'] == predicted['queries']
-    assert res['queries'][0] == 'ALTER TABLE "public"."orders" ENABLE ROW LEVEL SECURITY'
+    # the declared expressions resolve in the declared search path (default public), then pg_temp
+    assert res['queries'][:2] == ['SET LOCAL search_path TO "public", pg_temp',
+                                  'ALTER TABLE "public"."orders" ENABLE ROW LEVEL SECURITY']
     conn, cur = as_tenant(pg, 1)
     cur.execute('SELECT id FROM orders ORDER BY id')
     assert cur.fetchall() == [(1,), (2,)]
@@ -85,13 +87,15 @@ def test_alter_recreate_and_exclusive(pg, rls):
     pg.query("CREATE POLICY stray ON orders USING (true)", dbname=DB)
     changed = dict(POLICY, exclusive=True, policies=[dict(POLICY['policies'][0], using='tenant_id = 1', with_check=None)])
     res = rls(**changed)
-    assert res['queries'] == ['DROP POLICY "tenant isolation" ON "public"."orders"',
+    assert res['queries'] == ['SET LOCAL search_path TO "public", pg_temp',
+                              'DROP POLICY "tenant isolation" ON "public"."orders"',
                               'CREATE POLICY "tenant isolation" ON "public"."orders" AS PERMISSIVE FOR ALL TO "itr_app" '
                               'USING (tenant_id = 1)',
                               'DROP POLICY "stray" ON "public"."orders"']
     assert rls(**changed)['changed'] is False
     roles = dict(changed, policies=[dict(changed['policies'][0], roles=['PUBLIC'], using='(tenant_id = 2)')])
-    assert rls(**roles)['queries'] == ['ALTER POLICY "tenant isolation" ON "public"."orders" TO PUBLIC USING ((tenant_id = 2))']
+    assert rls(**roles)['queries'] == ['SET LOCAL search_path TO "public", pg_temp',
+                                       'ALTER POLICY "tenant isolation" ON "public"."orders" TO PUBLIC USING ((tenant_id = 2))']
     assert rls(**roles)['changed'] is False
 
 

@@ -179,3 +179,30 @@ def test_hostile_input_fails_naming_the_option(bad, message):
     with pytest.raises(CertificateCheckError) as e:
         validate(dict(PARAMS, **bad))
     assert str(e.value).startswith(message), str(e.value)
+
+
+def test_a_certificate_not_yet_valid_is_a_reissue():
+    o = _observed(not_before=NOW + datetime.timedelta(hours=1))
+    assert _check(o) == (['not yet valid (not before 2026-12-02 21:00:00 UTC)'], True)
+    assert _check(_observed(not_before=NOW - datetime.timedelta(days=1))) == ([], False)
+
+
+def test_a_ca_outside_its_validity():
+    o = _observed()
+    o['ca'] = dict(error=None, not_before=NOW - datetime.timedelta(days=400), not_after=NOW - datetime.timedelta(seconds=1))
+    # the leaf it signed is issued again (after the CA), even though the leaf itself is within its own dates
+    assert _check(o) == (['signed by a CA certificate that is expired (not after 2026-12-02 19:59:59 UTC)'], True)
+    o['ca'] = dict(error=None, not_before=NOW + datetime.timedelta(days=1), not_after=NOW + datetime.timedelta(days=400))
+    assert _check(o) == (['signed by a CA certificate that is not yet valid (not before 2026-12-03 20:00:00 UTC)'], True)
+    o['certificate']['signed_by_ca'] = False  # another CA signed it: that, and this CA's own problem
+    assert _check(o) == (['not signed by the CA', 'CA certificate not yet valid (not before 2026-12-03 20:00:00 UTC)'], True)
+    o['certificate']['signed_by_ca'] = None
+    r, again = _check(o)
+    assert 'CA certificate not yet valid (not before 2026-12-03 20:00:00 UTC)' in r and again is False
+    o['certificate'] = None  # nothing to issue again yet, but the CA's problem is said
+    assert _check(o) == (['certificate missing', 'CA certificate not yet valid (not before 2026-12-03 20:00:00 UTC)'], False)
+
+
+def test_a_malformed_certificate_is_a_reason_and_a_reissue():
+    o = _observed(malformed='the subjectAltName extension (2.5.29.17) appears twice')
+    assert _check(o) == (['certificate malformed: the subjectAltName extension (2.5.29.17) appears twice'], True)

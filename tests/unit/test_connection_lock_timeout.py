@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import (
-    CONNECTION_ARGUMENT_SPEC, connect_params, parse_lock_timeout)
+    CONNECTION_ARGUMENT_SPEC, PINNED_OPTIONS, connect_params, parse_lock_timeout, session_options)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import ApplyError, shorten
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.lock_watch import describe_blockers, is_lock_timeout
 
@@ -28,8 +28,16 @@ def test_bad_lock_timeout_names_the_option(value):
 
 def test_lock_timeout_is_a_session_option_with_a_default():
     assert CONNECTION_ARGUMENT_SPEC['lock_timeout']['default'] == '5s'
-    assert connect_params(params())['options'] == '-c lock_timeout=5s'
-    assert connect_params(params(lock_timeout='250ms'))['options'] == '-c lock_timeout=250ms'
+    assert connect_params(params())['options'].startswith('-c lock_timeout=5s ')
+    assert connect_params(params(lock_timeout='250ms'))['options'].startswith('-c lock_timeout=250ms ')
+
+
+def test_every_session_pins_the_search_path_last(monkeypatch):
+    monkeypatch.setenv('PGOPTIONS', '-c search_path=public -c work_mem=64MB')
+    opts = connect_params(params())['options']
+    assert opts == '-c search_path=public -c work_mem=64MB -c lock_timeout=5s -c search_path=pg_catalog,pg_temp'
+    monkeypatch.delenv('PGOPTIONS')
+    assert session_options() == PINNED_OPTIONS == '-c search_path=pg_catalog,pg_temp'
 
 
 def test_shorten_keeps_the_start_and_says_how_long():

@@ -1,8 +1,12 @@
 """The file_set planner: validation names the option, and only what differs is planned."""
+import os
+import re
+
 import pytest
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import (
     FileSetError, diff, diff_directories, plan, plan_directories, validate)
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.files import NotARegularFile, read_regular, read_text
 
 
 def f(path='/etc/x.conf', content='a\n', mode='0644', owner=None, group=None):
@@ -150,3 +154,33 @@ def test_src_is_validated_and_its_content_never_shown_in_the_diff():
     [a] = plan([w], {'/etc/a.key': cur('OLD KEY\n', 0o600)})
     [d] = diff([a])
     assert 'KEY' not in d['before'] + d['after'] and '# content of /etc/ssl/b.key' in d['after']
+
+
+def test_content_over_the_limit_is_refused_and_a_large_current_file_is_replaced_unread():
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.file_set_plan import MAX_BYTES
+    assert len(validate([f(content='x' * MAX_BYTES)])[0]['content']) == MAX_BYTES
+    with pytest.raises(FileSetError, match=r'files\[1\]\.content: larger than the limit of 1048576 bytes'):
+        validate([f('/a'), f('/b', content='\u00e9' * (MAX_BYTES // 2 + 1))])  # counted in UTF-8 bytes
+    [a] = plan(validate([f()]), {'/etc/x.conf': cur(content=None)})
+    assert a['write'] and 'larger than 1048576 bytes, not read' in a['before']['content']
+
+
+def _fifo(tmp_path):
+    path = str(tmp_path / 'fifo')
+    os.mkfifo(path)
+    return path
+
+
+def test_read_regular_refuses_devices_fifos_directories_and_large_files_without_reading(tmp_path):
+    big = tmp_path / 'big'
+    big.write_bytes(b'x' * 101)
+    ok = tmp_path / 'ok'
+    ok.write_bytes(b'caf\xc3\xa9 \xff\n')
+    link = tmp_path / 'link'
+    link.symlink_to(ok)
+    assert read_regular(str(ok), 100) == read_regular(str(link), 100) == read_text(str(ok))
+    assert read_regular(str(tmp_path / 'missing'), 100) is None
+    for path, what in [('/dev/zero', 'is a character device'), (_fifo(tmp_path), 'is a FIFO'),
+                       (str(tmp_path), 'is a directory'), (str(big), 'is larger than 100 bytes (101)')]:
+        with pytest.raises(NotARegularFile, match=re.escape(what)):
+            read_regular(path, 100)

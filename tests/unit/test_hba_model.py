@@ -150,8 +150,49 @@ def test_comment_refuses_control_characters(value):
 
 
 def test_comment_lines_stay_comments():
-    text, _unused = render_file(rules(dict(ADMIN, comment='one "quoted"\nhost all all 0.0.0.0/0 trust\u2028x')))
-    assert '\n# one "quoted"\n# host all all 0.0.0.0/0 trust\u2028x\nlocal  all  postgres  peer\n' in text
+    text, _unused = render_file(rules(dict(ADMIN, comment='one "quoted"\nhost all all 0.0.0.0/0 trust\tx')))
+    assert '\n# one "quoted"\n# host all all 0.0.0.0/0 trust\tx\nlocal  all  postgres  peer\n' in text
+
+
+# Line and paragraph separators, NEL, other controls and format controls (bidi, zero width, BOM), private use.
+UNICODE_HOSTILE = ['\u2028', '\u2029', '\x85', '\x1c', '\x1e', '\u202e', '\u2066', '\u200b', '\u200e', '\ufeff', '\ue000']
+
+
+@pytest.mark.parametrize('char', UNICODE_HOSTILE)
+def test_line_separators_and_non_printing_characters_refused_in_every_field(char):
+    fields = [
+        ('rules[0].comment', dict(ADMIN, comment='ok\nnote' + char + 'include_dir /x')),
+        ('rules[0].databases', dict(type='host', databases=['app' + char], address='all', method='reject')),
+        ('rules[0].databases', dict(type='host', databases='app,db' + char, address='all', method='reject')),
+        ('rules[0].users', dict(type='host', users=[char + 'u'], address='all', method='reject')),
+        ('rules[0].users', dict(type='host', users='u' + char, address='all', method='reject')),  # not stripped away
+        ('rules[0].address', dict(type='host', address='10.0.0.0/8' + char, method='reject')),
+        ('rules[0].options', dict(type='host', address='all', method='ident', options={'map' + char: 'x'})),
+        ('rules[0].options.map', dict(type='host', address='all', method='ident', options={'map': 'm' + char})),
+        ('rules[0].file', dict(type='include', file='extra' + char + '.conf')),
+    ]
+    for option, rule in fields:
+        with pytest.raises(PlanError) as e:
+            rules(rule)
+        assert e.value.option == option, (rule, e.value)
+        assert 'U+%04X' % ord(char) in str(e.value) and char not in str(e.value), str(e.value)
+    secret = dict(type='host', address='all', method='ldap', options={'ldapserver': 'ldap.example.com'},
+                  secret_options={'ldapbindpasswd': 'S3cret' + char})
+    with pytest.raises(PlanError) as e:
+        rules(secret)
+    assert e.value.option == 'rules[0].secret_options.ldapbindpasswd' and 'S3cret' not in str(e.value)
+
+
+def test_printable_unicode_is_still_accepted():
+    text, _unused = render_file(rules(dict(ADMIN, comment='caf\u00e9 \u65e5\u672c \u00a0 emoji \U0001f418')))
+    assert '# caf\u00e9 \u65e5\u672c \u00a0 emoji \U0001f418\n' in text
+
+
+def test_include_lines_split_on_newline_only():
+    text = ('# note\u2028include_dir /x\n# b\x85include /y\n# c\u2029include_if_exists /z\r\n'
+            'include_dir\u2028/w\n'
+            '\t include "a b.conf"  # kept\r\n')
+    assert include_lines(text) == ['include "a b.conf"  # kept']
 
 
 @pytest.mark.parametrize('address', ['fe80::1%x trust #', 'fe80::1%eth0', '10.0.0.0/8 trust', 'all trust'])

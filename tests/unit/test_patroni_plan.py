@@ -1,9 +1,10 @@
 """Planners of the Patroni modules, with plain dicts shaped like Patroni 3.0's GET /cluster and /config."""
 import pytest
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import base_url, mask_secrets
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import (
+    base_url, mask_secrets, secret_values, url_origin)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_plan import (
-    apply_patch, members, plan_config_patch, plan_reinit, plan_restart, plan_switchover)
+    MalformedAnswer, apply_patch, leader, members, plan_config_patch, plan_reinit, plan_restart, plan_switchover)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
 
@@ -30,8 +31,9 @@ CONFIG = {'ttl': 20, 'loop_wait': 2,
 
 def test_members_normalised():
     ms = members({'members': [
-        {'name': 'b', 'role': 'replica', 'state': 'streaming', 'lag': 'unknown', 'timeline': 2},
-        {'name': 'a', 'role': 'master', 'state': 'running', 'timeline': 2, 'pending_restart': True}]})
+        {'name': 'b', 'role': 'replica', 'state': 'streaming', 'lag': 'unknown', 'timeline': 2, 'api_url': 'https://b:8008/patroni'},
+        {'name': 'a', 'role': 'master', 'state': 'running', 'timeline': 2, 'pending_restart': True,
+         'api_url': 'https://a:8008/patroni'}]})
     assert [m['name'] for m in ms] == ['a', 'b']
     assert ms[0]['role'] == 'leader' and ms[0]['lag'] == 0 and ms[0]['pending_restart'] is True
     assert ms[1]['lag'] is None and ms[1]['pending_restart'] is False and ms[1]['tags'] == {}
@@ -135,3 +137,92 @@ def test_error_text_from_patroni_html_error_page():
             '<p>Error code explanation: 409 - Request conflict.</p>\n</body></html>')
     assert error_text(page) == 'Error code: 409 Message: Conflict. Error code explanation: 409 - Request conflict.'
     assert error_text('no auth header received\n') == 'no auth header received'
+
+
+@pytest.mark.parametrize('answer,text', [
+    (None, 'not a JSON object'), ([], 'not a JSON object'), ('text', 'not a JSON object'),
+    ({}, '"members" is None, not a list'), ({'members': {'a': 1}}, 'not a list'), ({'members': 'ab'}, 'not a list'),
+    ({'members': [None]}, 'not a JSON object'), ({'members': [{'role': 'master'}]}, 'has no name'),
+    ({'members': [{'name': 7, 'api_url': 'https://a:8008'}]}, 'has no name'),
+    ({'members': [{'name': 'a'}]}, 'member a has no api_url'), ({'members': [{'name': 'a', 'api_url': None}]}, 'no api_url'),
+    ({'members': [{'name': 'a', 'api_url': 'https://a:8008', 'tags': ['x']}]}, 'tags that are not'),
+    ({'members': [{'name': 'a', 'api_url': 'https://a:8008', 'role': ['master']}]}, 'role that is not text'),
+    ({'members': [{'name': 'a', 'api_url': 'https://a:8008'}] * 2}, 'listed twice'),
+    ({'members': [], 'scheduled_switchover': 'soon'}, 'scheduled_switchover'),
+])
+def test_members_refuses_malformed_answers(answer, text):
+    with pytest.raises(MalformedAnswer) as e:
+        members(answer)
+    assert text in str(e.value)
+
+
+def test_two_leaders_refused_before_any_plan():
+    ms = cluster(('a', 'leader', 'running', 0, True), ('b', 'leader', 'running', 0, True),
+                 ('c', 'replica', 'streaming', 0, True))
+    assert leader(ms) is None
+    for plan in (lambda: plan_switchover(ms), lambda: plan_switchover(ms, candidate='c'), lambda: plan_restart(ms),
+                 lambda: plan_restart(ms, names=['c']), lambda: plan_reinit(ms, 'c')):
+        with pytest.raises(PlanError) as e:
+            plan()
+        assert e.value.option == 'api_url' and '2 leaders (a, b)' in e.value.problem
+
+
+def test_empty_candidate_refused():
+    ms = cluster(('a', 'leader', 'running', 0, False), ('b', 'replica', 'streaming', 0, False))
+    for empty in ('', '  '):
+        with pytest.raises(PlanError) as e:
+            plan_switchover(ms, candidate=empty)
+        assert e.value.option == 'candidate' and 'is empty' in e.value.problem
+
+
+def test_secrets_inside_text_are_masked_and_listed():
+    cfg = {'standby_cluster': {'primary_conninfo': "host=x password='s3 cr3t' user=r",
+                               'restore_command': 'pgbackrest --repo1-s3-key-secret=K3Y archive-get %f "%p"'},
+           'url': 'postgresql://rep:pa55word@db1/x', 'auth': {'password': 12345678, 'on': True}}
+    masked = mask_secrets(cfg)
+    text = repr(masked)
+    for secret in ('s3 cr3t', 'K3Y', 'pa55word', '12345678'):
+        assert secret not in text
+    assert masked['standby_cluster']['primary_conninfo'] == 'host=x password=******** user=r'
+    assert masked['url'] == 'postgresql://rep:********@db1/x' and masked['auth'] == {'password': '********', 'on': True}
+    assert set(secret_values(cfg)) == {'s3 cr3t', 'K3Y', 'pa55word', '12345678'}
+
+
+@pytest.mark.parametrize('url,origin', [
+    ('https://DB1:8008/patroni', ('https', 'db1', 8008)), ('http://127.0.0.1:8008', ('http', '127.0.0.1', 8008)),
+    ('https://db1', ('https', 'db1', 443)), ('https://[::1]:8008/patroni/', ('https', '::1', 8008)),
+    ('file:///etc/shadow', None), ('https://db1:8008@evil:8008/patroni', None), ('https://u:p@db1:8008', None),
+    ('https://db1:8008/other', None), ('https://db1:8008/patroni?x=1', None), ('https://db1:99999', None),
+    ('gopher://db1:70', None), ('', None),
+])
+def test_url_origin(url, origin):
+    assert url_origin(url) == origin
+
+
+class _Args(object):
+    """The module's parsed options, as PatroniApi reads them (no network is touched here)."""
+
+    def __init__(self, urls, trust=False):
+        self.check_mode = False
+        self.params = dict(api_url=urls, api_username='u', api_password='p', ca_file=None, client_cert=None,
+                           client_key=None, validate_certs=True, timeout=5, trust_published_urls=trust)
+
+    def fail_json(self, msg, **kwargs):
+        raise AssertionError(msg)
+
+
+def test_trusted_member_urls():
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.ha.patroni_api import PatroniApi, UntrustedUrl
+    api = PatroniApi(_Args(['https://db1:8008', 'http://db2:8008']))
+    trusted = ['https://db1:8008/patroni', 'https://DB1:9000/patroni', 'https://db2:8009/patroni', 'http://db2:8008/patroni']
+    refused = ['http://db1:8008/patroni', 'http://db2:8009/patroni', 'https://db3:8008/patroni', 'https://10.0.0.1:8008/patroni',
+               'file:///etc/passwd', 'https://db1:8008@evil/patroni', 'https://db1:8008/patroni/../x']
+    for url in trusted:
+        assert api.trust_problem(url) is None, url
+    for url in refused:
+        assert api.trust_problem(url), url
+        with pytest.raises(UntrustedUrl) as e:
+            api.member_url(dict(name='m', api_url=url), 'POST')
+        assert 'member m publishes its REST API at %s' % url in str(e.value) and 'trust_published_urls' in str(e.value)
+    loose = PatroniApi(_Args(['https://db1:8008'], trust=True))
+    assert loose.trust_problem('http://db3:8008/patroni') is None and loose.trust_problem('file:///etc/passwd')

@@ -17,10 +17,10 @@ def test_extension_everywhere_and_grants():
     plans, lacking = plan_pgaudit(CLUSTER, per_db, target_databases(CLUSTER, []), grants, 'auditor')
     assert lacking == ['app', 'template1']
     assert sorted(plans) == ['app', 'template1']
-    assert texts(plans['app']) == ['CREATE EXTENSION IF NOT EXISTS pgaudit',
+    assert texts(plans['app']) == ['CREATE EXTENSION IF NOT EXISTS pgaudit SCHEMA public',
                                    'GRANT SELECT ON TABLE "Sales"."Q1" TO "auditor"',
                                    'GRANT UPDATE ON TABLE "public"."payments" TO "auditor"']
-    assert texts(plans['template1']) == ['CREATE EXTENSION IF NOT EXISTS pgaudit']
+    assert texts(plans['template1']) == ['CREATE EXTENSION IF NOT EXISTS pgaudit SCHEMA public']
 
 
 def test_converged_is_empty_and_absent_drops():

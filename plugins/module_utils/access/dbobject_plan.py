@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import (
-    PlanError, SQL, Statement, ident, join, literal, stmt)
+    PlanError, SQL, Statement, ident, join, literal, stmt, user_search_path)
 
 DATABASE_SNAPSHOT = """
 SELECT json_build_object(
@@ -135,7 +135,10 @@ def plan_extension(snap, params):
             clauses.append(SQL('VERSION {}').format(literal(version)))
         tail = SQL(' WITH {}').format(join(' ', clauses)) if clauses else SQL('')
         after = dict(version=version or snap['default_version'], schema=schema)
-        return [stmt('CREATE EXTENSION {e}{t}{c}', e=ident(name), t=tail, c=cascade)], {}, after
+        create = [stmt('CREATE EXTENSION {e}{t}{c}', e=ident(name), t=tail, c=cascade)]
+        if schema is None:  # PostgreSQL's default: the first existing schema of the declared search path
+            create.insert(0, Statement(user_search_path(params.get('search_path') or ['public'])))
+        return create, {}, after
     statements, after = [], dict(have)
     if schema is not None and schema != have['schema']:
         statements.append(stmt('ALTER EXTENSION {e} SET SCHEMA {s}', e=ident(name), s=ident(schema)))

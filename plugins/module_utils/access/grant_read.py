@@ -12,15 +12,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.executor import read_one
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.grant_model import argument_types, split_routine
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError, reset_search_path, user_search_path
 
 
 # One ACL as a JSON list of [grantee (null = PUBLIC), grantor, privilege, grantable].
 def _acl_sql(expr):
     return ("(SELECT coalesce(json_agg(json_build_array("
-            "CASE WHEN x.grantee = 0 THEN NULL ELSE pg_get_userbyid(x.grantee) END, "
+            "CASE WHEN x.grantee = '0'::oid THEN NULL ELSE pg_get_userbyid(x.grantee) END, "
             "pg_get_userbyid(x.grantor), x.privilege_type, x.is_grantable)), '[]') "
             "FROM aclexplode(" + expr + ") x)")
 
@@ -56,8 +55,8 @@ _SNAPSHOT = (
     "   'args', pg_get_function_identity_arguments(p.oid), 'prokind', p.prokind,"
     "   'owner', pg_get_userbyid(p.proowner), 'acl', " + _acl_sql("coalesce(p.proacl, acldefault('f', p.proowner))")
     + ")), '[]')"
-    "   FROM (SELECT k.key AS declared, to_regprocedure(format('%%I.%%I(%%s)', k.s, k.n, k.a)) AS oid"
-    "           FROM unnest(%(fn_s)s::text[], %(fn_n)s::text[], %(fn_a)s::text[], %(fn_k)s::text[]) AS k(s, n, a, key)"
+    "   FROM (SELECT k.key AS declared, k.oid"
+    "           FROM unnest(%(fn_oid)s::oid[], %(fn_k)s::text[]) AS k(oid, key)"
     "         UNION ALL"
     "         SELECT NULL, p.oid"
     "           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
@@ -125,7 +124,33 @@ def snapshot_params(desired):
     return dict((k, sorted(v) if isinstance(v, set) else v) for k, v in p.items())
 
 
-def routine_error(conn, desired):
+# A declared routine's argument types are names the user wrote: resolved with the user's search path
+# (SET LOCAL around this one statement). Every name of the statement itself is schema-qualified and
+# it has no operator, so nothing the database's users create can take part; to_regprocedure parses
+# and looks up, it evaluates nothing.
+_RESOLVE = ("SELECT pg_catalog.to_regprocedure(pg_catalog.format('%%I.%%I(%%s)', k.s, k.n, k.a))::pg_catalog.oid"
+            " FROM ROWS FROM (pg_catalog.unnest(%s::pg_catalog.text[]), pg_catalog.unnest(%s::pg_catalog.text[]),"
+            "                 pg_catalog.unnest(%s::pg_catalog.text[]))"
+            " WITH ORDINALITY AS k(s, n, a, i) ORDER BY k.i")
+
+
+def _resolve(conn, search_path, schemas, names, args):
+    with conn.cursor() as cur:
+        cur.execute(user_search_path(search_path))
+        cur.execute(_RESOLVE, (schemas, names, args))
+        oids = [r[0] for r in cur.fetchall()]
+        cur.execute(reset_search_path())
+    return oids
+
+
+def resolve_routines(conn, params, search_path):
+    """The OIDs (None where no such routine) of the declared routines, in the order of params['fn_k']."""
+    if not params['fn_k']:
+        return []
+    return _resolve(conn, search_path, params['fn_s'], params['fn_n'], params['fn_a'])
+
+
+def routine_error(conn, desired, search_path):
     """After the snapshot failed: the PlanError for the first routine the server cannot parse, or None.
 
     One query per declared routine, only on this error path, so the option and the object are named
@@ -138,8 +163,7 @@ def routine_error(conn, desired):
         for o in e['objects']:
             name, args = split_routine(o, e['where'] + 'objects')
             try:
-                read_one(conn, "SELECT to_regprocedure(format('%%I.%%I(%%s)', %(s)s::text, %(n)s::text, %(a)s::text))",
-                         dict(s=e['schema'], n=name, a=argument_types(args, e['kind'])))
+                _resolve(conn, search_path, [e['schema']], [name], [argument_types(args, e['kind'])])
             except DatabaseError as err:
                 conn.rollback()
                 problem = (getattr(getattr(err, 'diag', None), 'message_primary', None) or str(err).splitlines()[0])

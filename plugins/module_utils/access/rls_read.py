@@ -22,7 +22,8 @@ except ImportError:  # pragma: no cover - the module reports the missing library
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import DatabaseError
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.access.rls_plan import policy_statement
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import (
+    PlanError, reset_search_path, search_path_list, user_search_path)
 
 SNAPSHOT = """
 SELECT json_build_object(
@@ -32,7 +33,7 @@ SELECT json_build_object(
   'roles', (SELECT coalesce(json_agg(rolname), '[]') FROM pg_roles WHERE rolname = ANY(%(roles)s::text[])),
   'policies', (SELECT coalesce(json_agg(json_build_object(
         'name', p.polname, 'command', p.polcmd, 'permissive', p.polpermissive,
-        'roles', (SELECT json_agg(CASE WHEN r = 0 THEN NULL ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r),
+        'roles', (SELECT json_agg(CASE WHEN r = '0'::oid THEN NULL ELSE pg_get_userbyid(r) END) FROM unnest(p.polroles) r),
         'using', pg_get_expr(p.polqual, p.polrelid), 'with_check', pg_get_expr(p.polwithcheck, p.polrelid))), '[]')
       FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = %(schema)s AND c.relname = %(table)s))
@@ -45,35 +46,36 @@ FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
 WHERE c.relnamespace = pg_my_temp_schema() AND c.relname = %(table)s AND p.polname LIKE 'pgwarden\\_probe\\_%%'
 """
 
-# The temporary copy must not hide the real table: pg_temp goes last in the search path,
-# so names in an expression resolve (and deparse) as they do for a policy on the real table.
-PROBE_SEARCH_PATH = """
-SELECT set_config('search_path', CASE WHEN current_setting('search_path') IN ('', '""') THEN 'pg_temp'
-                                      ELSE current_setting('search_path') || ', pg_temp' END, true)
-"""
-
 # Each expression is parsed alone by the server, reaching it only as a bound literal (a
-# setting read back by constant code). OPEN FOR EXECUTE refuses a string holding more than one
+# setting read back by constant code). The user's search path (then pg_temp) is in force only while
+# the server parses the expression; the block's own names are schema-qualified, and its operators
+# are pg_catalog's by name. OPEN FOR EXECUTE refuses a string holding more than one
 # statement before running any; the expression sits inside CASE ... END, where a `;` or an
 # unbalanced parenthesis is a syntax error, and after WHEN false, so the planner never
 # evaluates it; WHERE makes the server require a boolean.
 VALIDATE = """
 DO $pgwarden$
 DECLARE
-  doc json := current_setting('pgwarden.rls_validate')::json;
-  rel regclass := format('%I.%I', doc->>'schema', doc->>'table')::regclass;
+  doc pg_catalog.json := pg_catalog.current_setting('pgwarden.rls_validate')::pg_catalog.json;
+  rel pg_catalog.regclass := pg_catalog.format('%I.%I', doc->>'schema', doc->>'table')::pg_catalog.regclass;
+  path pg_catalog.text := doc->>'search_path';
+  own pg_catalog.text := pg_catalog.current_setting('search_path');
   c refcursor;
-  i int := 0;
-  e text;
+  i pg_catalog.int4 := 0;
+  e pg_catalog.text;
+  q pg_catalog.text;
 BEGIN
-  FOR e IN SELECT json_array_elements_text(doc->'expressions') LOOP
+  FOR e IN SELECT pg_catalog.json_array_elements_text(doc->'expressions') LOOP
+    q := pg_catalog.format('SELECT FROM ONLY %s WHERE CASE WHEN false THEN (%s) END', rel, e);
     BEGIN
-      OPEN c FOR EXECUTE format('SELECT FROM ONLY %s WHERE CASE WHEN false THEN (%s) END', rel, e);
+      PERFORM pg_catalog.set_config('search_path', path, true);
+      OPEN c FOR EXECUTE q;
+      PERFORM pg_catalog.set_config('search_path', own, true);
       CLOSE c;
     EXCEPTION WHEN OTHERS THEN
-      RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM, DETAIL = 'pgwarden-expression:' || i;
+      RAISE EXCEPTION USING ERRCODE = SQLSTATE, MESSAGE = SQLERRM, DETAIL = 'pgwarden-expression:' OPERATOR(pg_catalog.||) i;
     END;
-    i := i + 1;
+    i := i OPERATOR(pg_catalog.+) 1;
   END LOOP;
 END
 $pgwarden$
@@ -103,7 +105,7 @@ def declared_expressions(policies):
     return out
 
 
-def validate_expressions(cursor, schema, table, expressions):
+def validate_expressions(cursor, schema, table, expressions, search_path=('public',)):
     """Have the server parse each (option, expression) alone as one boolean expression on the table.
 
     Raises PlanError naming the option of the first expression the server refuses. A lock
@@ -111,10 +113,11 @@ def validate_expressions(cursor, schema, table, expressions):
     """
     if not expressions:
         return
-    doc = json.dumps(dict(schema=schema, table=table, expressions=[e for _o, e in expressions]))
+    path = search_path_list(search_path).as_string(cursor)
+    doc = json.dumps(dict(schema=schema, table=table, expressions=[e for _o, e in expressions], search_path=path))
     cursor.execute('SAVEPOINT pgwarden_validate')
     try:
-        cursor.execute("SELECT set_config('pgwarden.rls_validate', %s, true)", (doc,))
+        cursor.execute("SELECT pg_catalog.set_config('pgwarden.rls_validate', %s, true)", (doc,))
         cursor.execute(VALIDATE)
     except DatabaseError as e:
         cursor.execute('ROLLBACK TO SAVEPOINT pgwarden_validate')
@@ -128,20 +131,23 @@ def validate_expressions(cursor, schema, table, expressions):
     cursor.execute('RELEASE SAVEPOINT pgwarden_validate')
 
 
-def probe(cursor, schema, table, policies):
+def probe(cursor, schema, table, policies, search_path=('public',)):
     """{policy name: (using, with_check)} as the server deparses the declared expressions.
 
     The probe policies go on a temporary copy of the table (same name and columns), created
     and dropped inside a savepoint: the real table is only read (ACCESS SHARE). Expressions
     must have passed validate_expressions. Raises ProbeError when the server rejects one.
+    The policies are created under the user's search path (then pg_temp, so the copy does not hide
+    the real table) and read back under the session's pinned one, as the snapshot reads the real
+    table's policies: names outside pg_catalog are printed schema-qualified on both sides.
     """
     if not policies:
         return {}
     cursor.execute('SAVEPOINT pgwarden_probe')
     try:
-        cursor.execute(PROBE_SEARCH_PATH)
         cursor.execute(sql.SQL('CREATE TEMP TABLE {} (LIKE {})').format(
             sql.Identifier(table), sql.Identifier(schema, table)))
+        cursor.execute(user_search_path(search_path))
         for i, p in enumerate(policies):
             probe_policy = dict(p, name='pgwarden_probe_%d' % i, roles=[None])
             try:
@@ -150,6 +156,7 @@ def probe(cursor, schema, table, policies):
                 if getattr(e, 'pgcode', None) == LOCK_NOT_AVAILABLE:
                     raise
                 raise ProbeError(p, str(e).strip())
+        cursor.execute(reset_search_path())
         cursor.execute(PROBE_READ, dict(table=table))
         found = cursor.fetchone()[0]
     finally:

@@ -18,7 +18,7 @@ _ROLE_COLUMNS = ', '.join("'%s', a.%s" % (opt, col) for opt, _t, _f, col in ATTR
 _SNAPSHOT = """
 SELECT json_build_object(
   'current_user', current_user,
-  'bootstrap', (SELECT rolname FROM pg_roles WHERE oid = 10),
+  'bootstrap', (SELECT rolname FROM pg_roles WHERE oid = '10'::oid),
   'version', current_setting('server_version_num')::int,
   'databases', (SELECT coalesce(json_agg(datname), '[]') FROM pg_database),
   'roles', (SELECT coalesce(json_agg(json_build_object(

@@ -54,11 +54,11 @@ SQL_SERVER = """SELECT json_build_object(
   'databases', (SELECT coalesce(json_agg(json_build_object('name', d.datname, 'allowconn', d.datallowconn,
       'template', d.datistemplate,
       'public_connect', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-                                 WHERE a.grantee = 0 AND a.privilege_type = 'CONNECT'),
+                                 WHERE a.grantee = '0'::oid AND a.privilege_type = 'CONNECT'),
       'public_temp', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-                              WHERE a.grantee = 0 AND a.privilege_type = 'TEMPORARY'),
+                              WHERE a.grantee = '0'::oid AND a.privilege_type = 'TEMPORARY'),
       'public_create', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-                                WHERE a.grantee = 0 AND a.privilege_type = 'CREATE'),
+                                WHERE a.grantee = '0'::oid AND a.privilege_type = 'CREATE'),
       'create_grantees', (SELECT coalesce(json_agg(pg_get_userbyid(a.grantee)), '[]')
                             FROM aclexplode(d.datacl) a
                            WHERE a.privilege_type = 'CREATE' AND a.grantee NOT IN (0, d.datdba)))
@@ -80,14 +80,14 @@ SQL_OBJECTS = ("""SELECT json_build_object(
   'public_create_schemas', (SELECT coalesce(json_agg(n.nspname ORDER BY n.nspname), '[]') FROM pg_namespace n
       WHERE n.nspname NOT IN """ + SYSTEM_SCHEMAS + """ AND EXISTS (SELECT 1
         FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a
-       WHERE a.grantee = 0 AND a.privilege_type = 'CREATE')),
+       WHERE a.grantee = '0'::oid AND a.privilege_type = 'CREATE')),
   'public_secdef', (SELECT coalesce(json_agg(json_build_object('function', @FN@,
         'owner', pg_get_userbyid(p.proowner)) ORDER BY @FN@), '[]')
       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE p.prosecdef AND n.nspname NOT IN """ + SYSTEM_SCHEMAS + """
        AND NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = p.oid AND dep.deptype = 'e')
        AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
-                    WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')),
+                    WHERE a.grantee = '0'::oid AND a.privilege_type = 'EXECUTE')),
   'owned', (SELECT coalesce(json_agg(json_build_object('role', o.role, 'count', o.n, 'example', o.example)), '[]')
       FROM (SELECT pg_get_userbyid(x.owner) AS role, count(*) AS n, min(x.name) AS example FROM (
               SELECT c.relowner AS owner, @REL@ AS name FROM pg_class c

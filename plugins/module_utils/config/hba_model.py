@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import ipaddress
 import re
+import unicodedata
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.statements import PlanError
 
@@ -37,8 +38,13 @@ MASK = '********'
 _HOSTNAME = re.compile(r'^\.?[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$')
 _PLAIN = re.compile(r'^[A-Za-z0-9_.$+@/^*-]+$')
 # pg_hba.conf has no escape: a double quote ends a quoted field, a newline ends the rule, NUL ends the C string.
-_FORBIDDEN = re.compile(u'["\x00-\x1f\x7f\ud800-\udfff]')
-_FORBIDDEN_IN_COMMENT = re.compile(u'[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]')  # every line becomes a comment line
+# Characters no field may hold, by Unicode category (a comment only '\t' and '\n' of them): line and paragraph
+# separators (U+2028, U+2029), controls (NUL, '\r', U+0085 NEL among them), format controls (bidi overrides,
+# zero-width characters), surrogates and private use. Only '\n' ends a line of pg_hba.conf, but tools that read it (Python's str.splitlines among them) split on
+# more, and a comment would then show, or become, another line; bidi controls make a line read otherwise than it is.
+_NON_PRINTING = ('Cc', 'Cf', 'Cs', 'Co', 'Zl', 'Zp')
+# PostgreSQL's blanks between the words of a line (pg_isblank); nothing else separates them.
+_BLANKS = re.compile('[ \t\r]+')
 
 
 def _fail(index, key, problem):
@@ -46,19 +52,26 @@ def _fail(index, key, problem):
 
 
 def check_text(option, value, secret=False, comment=False):
-    """The one check of every value written to pg_hba.conf: no double quote, line break, NUL or other control
-    character, so that no value can end its field or its line and inject a rule. Returns the value as text."""
+    """The one check of every value written to pg_hba.conf: no double quote, line break, NUL or other control or
+    non-printing character (_NON_PRINTING), so that no value can end its field or its line and inject a rule,
+    for PostgreSQL or for a tool that splits lines on more than a newline. Returns the value as text."""
     if isinstance(value, bool):
         value = '1' if value else '0'
     elif isinstance(value, (int, float)):
         value = str(value)
     elif not isinstance(value, str):
         raise PlanError(option, 'must be a string, a number or a boolean, not a %s' % type(value).__name__)
-    if (_FORBIDDEN_IN_COMMENT if comment else _FORBIDDEN).search(value):
-        what = 'a control character other than a line break' if comment else \
-            'a double quote, a line break, NUL or another control character'
-        raise PlanError(option, 'must not contain %s (pg_hba.conf cannot hold it in a field)%s'
-                        % (what, '' if secret else ': %r' % value))
+    for char in value:
+        if comment and char in '\t\n':  # each line of a comment is written as a comment line
+            continue
+        if char == '"' and not comment:
+            raise PlanError(option, 'must not contain a double quote (pg_hba.conf cannot hold it in a field)%s'
+                            % ('' if secret else ': %r' % value))
+        if unicodedata.category(char) in _NON_PRINTING:
+            raise PlanError(option, 'must not contain U+%04X (%s): no line break, line separator, NUL or other control or '
+                            'non-printing character%s; only "\\n" ends a line of pg_hba.conf%s'
+                            % (ord(char), unicodedata.name(char, 'a control character'),
+                               ' (a comment may span lines)' if comment else '', '' if secret else ': %r' % value))
     return value
 
 
@@ -78,8 +91,8 @@ def secret_values(rules):
 def _names(value, index, key):
     if value is None:
         return ['all']
-    if isinstance(value, str):
-        value = [v.strip() for v in value.split(',')]
+    if isinstance(value, str):  # checked before strip(), which drops U+2028, U+0085 and other Unicode spaces
+        value = [v.strip() for v in check_text('rules[%d].%s' % (index, key), value).split(',')]
     if not value:
         _fail(index, key, 'must not be empty')
     for v in value:
@@ -95,7 +108,7 @@ def _address(value, index):
     if not isinstance(value, str) or not value.strip():
         _fail(index, 'address', 'is required for host rules (a CIDR such as 10.0.0.0/8, a host name, all, '
                                 'samehost or samenet)')
-    value = check_text('rules[%d].address' % index, value.strip())
+    value = check_text('rules[%d].address' % index, value).strip()
     if '%' in value:
         _fail(index, 'address', '%r: IPv6 zone identifiers are not supported in pg_hba.conf' % value)
     try:
@@ -223,10 +236,10 @@ def render_rule(rule, masked=True):
 def include_lines(text):
     """include/include_if_exists/include_dir lines of an existing file, in order."""
     found = []
-    for line in (text or '').splitlines():
-        words = line.split('#', 1)[0].split()
-        if words and words[0] in INCLUDE_TYPES:
-            found.append(line.strip())
+    for line in (text or '').split('\n'):  # as PostgreSQL reads it: not str.splitlines (U+2028, U+0085...)
+        words = _BLANKS.split(line.split('#', 1)[0].strip(' \t\r'))
+        if words[0] in INCLUDE_TYPES:
+            found.append(line.strip(' \t\r'))
     return found
 
 

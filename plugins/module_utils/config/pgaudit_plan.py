@@ -102,7 +102,9 @@ def plan_pgaudit(cluster, per_db, databases, grants, audit_role, state='present'
         current = per_db[db]
         statements = []
         if state == 'present' and not current.get('extension'):
-            statements.append(stmt('CREATE EXTENSION IF NOT EXISTS pgaudit'))
+            # Sessions are pinned to pg_catalog, where nothing may be created: name the schema pgaudit always
+            # went to (the first of the default search path).
+            statements.append(stmt('CREATE EXTENSION IF NOT EXISTS pgaudit SCHEMA public'))
         if state == 'absent' and current.get('extension'):
             statements.append(stmt('DROP EXTENSION pgaudit'))
         for key, (schema, table, privs) in sorted((grants.get(db) or {}).items()):

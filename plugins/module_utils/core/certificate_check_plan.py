@@ -175,6 +175,21 @@ def _attributes(path, wanted_owner, wanted_group, wanted_mode, seen):
     return out
 
 
+def _when(moment):
+    return moment.strftime('%Y-%m-%d %H:%M:%S UTC')
+
+
+def _ca_invalid(ca, now):
+    """'expired (not after ...)' or 'not yet valid (not before ...)' for a CA outside its validity, else None."""
+    if ca is None or now is None:
+        return None
+    if ca.get('not_after') is not None and ca['not_after'] <= now:
+        return 'expired (not after %s)' % _when(ca['not_after'])
+    if ca.get('not_before') is not None and ca['not_before'] > now:
+        return 'not yet valid (not before %s)' % _when(ca['not_before'])
+    return None
+
+
 def _findings(wanted, observed):
     """(kind, reason) pairs; kind 'reissue' when the existing certificate itself is not the wanted one."""
     found = []
@@ -197,6 +212,10 @@ def _findings(wanted, observed):
     if has_ca and (ca is None or ca.get('error')):
         found.append(('ca', 'CA certificate missing' if ca is None else 'CA certificate unreadable: %s' % ca['error']))
         ca = None
+    if cert is None or cert.get('error') or cert.get('malformed'):
+        invalid = _ca_invalid(ca, observed.get('now'))
+        if invalid:  # else said below, with the certificate's signature
+            found.append(('ca', 'CA certificate ' + invalid))
     if wanted['ca_copy_path'] is not None and ca is not None:
         copy = observed.get('ca_copy')
         if copy is None:
@@ -215,6 +234,9 @@ def _findings(wanted, observed):
     if cert.get('error'):
         found.insert(0, (_REISSUE, 'certificate unreadable: %s' % cert['error']))
         return found
+    if cert.get('malformed'):
+        found.insert(0, (_REISSUE, 'certificate malformed: %s' % cert['malformed']))
+        return found
     reissue = []
     days = wanted['renew_before_days']
     not_after, now = cert.get('not_after'), observed.get('now')
@@ -224,6 +246,8 @@ def _findings(wanted, observed):
         reissue.append('expired')
     elif days is not None and not_after - now < datetime.timedelta(days=days):
         reissue.append('expires within %d days' % days)
+    if now is not None and cert.get('not_before') is not None and cert['not_before'] > now:
+        reissue.append('not yet valid (not before %s)' % _when(cert['not_before']))
     if wanted['common_name'] is not None and cert.get('common_name') != wanted['common_name']:
         reissue.append('common name differs')
     if wanted['subject_alt_names'] is not None:
@@ -242,11 +266,16 @@ def _findings(wanted, observed):
                            % (_short(have) or 'none', _short(wanted['extended_key_usage'])))
     if wanted['is_ca'] is not None and bool(cert.get('is_ca')) != wanted['is_ca']:
         reissue.append('is a CA certificate' if cert.get('is_ca') else 'not a CA certificate')
+    ca_invalid = _ca_invalid(ca, now)
     if wanted['self_signed'] or ca is not None:
         if cert.get('signed_by_ca') is False:
             reissue.append('not self-signed' if wanted['self_signed'] else 'not signed by the CA')
         elif cert.get('signed_by_ca') is None:  # cannot tell: not valid, but no reason to issue again
             found.append(('ca', 'signature not verifiable: %s' % (cert.get('signature_error') or 'unsupported key type')))
+        if cert.get('signed_by_ca') and ca_invalid:  # a new CA first, then this certificate again
+            reissue.append('signed by a CA certificate that is ' + ca_invalid)
+        elif ca_invalid:
+            found.append(('ca', 'CA certificate ' + ca_invalid))
     if key is not None and not key.get('error') and cert.get('key_matches') is not True:
         reissue.append('private key does not match the certificate')
     if key is None and wanted['private_key_path'] is not None:
@@ -265,12 +294,13 @@ def reasons(wanted, observed):
 
     observed: dict with
       now: aware datetime (UTC);
-      certificate: None (missing) or dict(error=None or str, not_after (aware datetime), common_name,
+      certificate: None (missing) or dict(error=None or str, malformed=None or str (e.g. an extension twice),
+        not_before, not_after (aware datetimes), common_name,
         subject_alt_names (set of normalised 'DNS:'/'IP:' strings), extended_key_usage (set of names or OIDs),
         is_ca (bool), signed_by_ca (True, False, or None when not verifiable), signature_error, key_matches
         (True/False/None), owner, group, mode (int));
       private_key: None (missing) or dict(error, curve (EC curve name or None), owner, group, mode);
-      ca: None (missing) or dict(error) - the CA of ca_certificate_path/content;
+      ca: None (missing) or dict(error, not_before, not_after) - the CA of ca_certificate_path/content;
       ca_copy: None (missing) or dict(error, same (bool, same certificate as the CA), owner, group, mode)."""
     return [finding[1] for finding in _findings(wanted, observed)]
 

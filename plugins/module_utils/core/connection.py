@@ -25,6 +25,14 @@ from ansible.module_utils.basic import missing_required_lib
 
 APPLICATION_NAME = 'pgwarden'
 
+# Every session the collection opens resolves names in pg_catalog, then pg_temp, and nowhere else:
+# set at connection time (libpq options, a client setting that outranks ALTER ROLE/DATABASE ... SET),
+# so an operator, function or aggregate that a database's owner creates in public can never shadow
+# pg_catalog's in our own SQL. Names the user declares are resolved with the user's search path,
+# set for that one statement only (user_search_path()).
+PINNED_SEARCH_PATH = 'pg_catalog, pg_temp'
+PINNED_OPTIONS = '-c search_path=pg_catalog,pg_temp'
+
 # Options of the shared doc fragment pgwarden.postgresql.connection, in one place.
 CONNECTION_ARGUMENT_SPEC = dict(
     login_user=dict(type='str', default='postgres'),
@@ -84,12 +92,24 @@ def connect_params(params):
         kw['host'] = host
     if params.get('login_password'):
         kw['password'] = params['login_password']
-    if params.get('lock_timeout') is not None:
-        kw['options'] = '-c lock_timeout=%s' % parse_lock_timeout(params['lock_timeout'])[0]
+    kw['options'] = session_options(params.get('lock_timeout'))
     for opt, key in (('ssl_rootcert', 'sslrootcert'), ('ssl_cert', 'sslcert'), ('ssl_key', 'sslkey')):
         if params.get(opt):
             kw[key] = params[opt]
     return kw
+
+
+def session_options(lock_timeout=None, environ=None):
+    """libpq `options` of every session: PGOPTIONS from the environment first, then ours (later -c wins).
+
+    The pinned search path always comes last, so nothing in the environment can move it.
+    """
+    env = (os.environ if environ is None else environ).get('PGOPTIONS') or ''
+    parts = [env.strip()] if env.strip() else []
+    if lock_timeout is not None:
+        parts.append('-c lock_timeout=%s' % parse_lock_timeout(lock_timeout)[0])
+    parts.append(PINNED_OPTIONS)
+    return ' '.join(parts)
 
 
 def connect(module, dbname=None, session_lock_timeout=True):
@@ -106,11 +126,9 @@ def connect(module, dbname=None, session_lock_timeout=True):
     except ValueError as e:
         module.fail_json(msg=str(e), option='lock_timeout')
     if not session_lock_timeout:
-        kw.pop('options', None)
+        kw['options'] = session_options()
     if dbname:
         kw['dbname'] = dbname
-    if kw.get('options') and os.environ.get('PGOPTIONS'):
-        kw['options'] = '%s %s' % (os.environ['PGOPTIONS'], kw['options'])  # keep what the environment sets
     try:
         conn = psycopg2.connect(**kw)
     except psycopg2.Error as e:

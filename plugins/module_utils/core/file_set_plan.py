@@ -15,6 +15,10 @@ from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.input_che
 
 _NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]{0,31}$')
 
+# The largest file the module handles, for content and src alike (in the module's documentation): a
+# src is read into memory, so a device or a huge file must be refused before it is read.
+MAX_BYTES = 1024 * 1024
+
 
 class FileSetError(ValueError):
     """Bad input, naming the option."""
@@ -76,6 +80,8 @@ def validate(files, directories=None):
             entry['content'] = None  # the module reads it on the host
         elif not isinstance(content, str):
             raise FileSetError('%s.content: required, a string (or src, a file on the host)' % where)
+        elif len(content.encode('utf-8', 'surrogatepass')) > MAX_BYTES:
+            raise FileSetError('%s.content: larger than the limit of %d bytes' % (where, MAX_BYTES))
         else:
             entry['content'], entry['src'] = content, None
         wanted.append(entry)
@@ -87,20 +93,22 @@ def validate(files, directories=None):
 def plan(wanted, current):
     """Actions for each wanted file that differs.
 
-    current: path -> None (missing) or dict(kind='file'|'other', content, mode, owner, group).
+    current: path -> None (missing) or dict(kind='file'|'other', content, mode, owner, group); content None
+    for a file larger than MAX_BYTES (not read: it differs from any content the module accepts).
     Returns a list of dict(path, write, chmod, chown, before, after) for the files that change."""
     actions = []
     for f in wanted:
         cur = current.get(f['path'])
         if cur is not None and cur.get('kind') != 'file':
             raise FileSetError('files: %s exists and is not a regular file' % f['path'])
-        write = cur is None or cur['content'] != f['content']
+        write = cur is None or cur['content'] is None or cur['content'] != f['content']
         chmod = write or cur['mode'] != f['mode']
         chown = (f['owner'] is not None and (cur is None or cur['owner'] != f['owner'])) or \
                 (f['group'] is not None and (cur is None or cur['group'] != f['group']))
         if not (write or chmod or chown):
             continue
-        before = dict(path=f['path'], content='' if cur is None else cur['content'],
+        old = '' if cur is None else cur['content']
+        before = dict(path=f['path'], content='# larger than %d bytes, not read\n' % MAX_BYTES if old is None else old,
                       mode=None if cur is None else '%04o' % cur['mode'],
                       owner=None if cur is None else cur['owner'], group=None if cur is None else cur['group'])
         after = dict(path=f['path'], content=f['content'], mode='%04o' % f['mode'],

@@ -6,6 +6,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import os
 import shutil
 import stat
@@ -27,6 +28,44 @@ def read_text(path):
         if getattr(e, 'errno', None) == 2:
             return None
         raise
+
+
+_KINDS = ((stat.S_ISDIR, 'a directory'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+          (stat.S_ISFIFO, 'a FIFO'), (stat.S_ISSOCK, 'a socket'))
+
+
+class NotARegularFile(ValueError):
+    """The path is not a regular file of the allowed size; the message says what it is."""
+
+
+def _regular(st, limit):
+    if not stat.S_ISREG(st.st_mode):
+        kind = [name for test, name in _KINDS if test(st.st_mode)]
+        raise NotARegularFile('is %s, not a regular file' % (kind[0] if kind else 'not a regular file'))
+    if st.st_size > limit:
+        raise NotARegularFile('is larger than %d bytes (%d)' % (limit, st.st_size))
+
+
+def read_regular(path, limit):
+    """read_text() for a path that must be a regular file of at most `limit` bytes; None if it does not exist.
+
+    Anything else raises NotARegularFile before a byte is read: the path is looked at first, opened
+    without blocking (a FIFO never hangs the caller, a device is never read), looked at again through
+    the open descriptor (in case it was swapped in between), and never more than limit + 1 bytes are read
+    (in case it grew)."""
+    try:
+        _regular(os.stat(path), limit)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, 'O_CLOEXEC', 0))
+    except OSError as e:
+        if e.errno == errno.ENOENT:
+            return None
+        raise
+    with os.fdopen(fd, 'rb') as f:
+        _regular(os.fstat(fd), limit)
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise NotARegularFile('is larger than %d bytes (it grew while read)' % limit)
+    return data.decode('utf-8', 'surrogateescape')
 
 
 def printable(text):

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import threading
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connect_params, parse_lock_timeout
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connect_params, parse_lock_timeout, session_options
 
 try:
     import psycopg2
@@ -61,7 +61,7 @@ class LockWatch(object):
             return
         if not seconds or psycopg2 is None:
             return
-        kw.pop('options', None)
+        kw['options'] = session_options()  # the pinned search path, without our lock_timeout
         kw.update(application_name=WATCH_APPLICATION_NAME, connect_timeout=max(1, min(int(kw.get('connect_timeout') or 5), 5)))
         if dbname:
             kw['dbname'] = dbname

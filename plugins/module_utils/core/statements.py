@@ -88,3 +88,30 @@ def render(composable, context, masked=True):
     if isinstance(composable, sql.Composed):
         return ''.join(render(part, context, masked) for part in composable.seq)
     return composable.as_string(context)
+
+
+def search_path_list(schemas):
+    """The declared schemas as a search_path value (then pg_temp), a psycopg2 composable.
+
+    Raises PlanError naming search_path[N] for an element that cannot be a schema name.
+    """
+    for i, name in enumerate(schemas or []):
+        if not isinstance(name, str) or not name or '\x00' in name or len(name.encode('utf-8')) > 63:
+            raise PlanError('search_path[%d]' % i, '%r is not a schema name (1 to 63 bytes, no NUL)' % (name,))
+    names = [s for s in (schemas or []) if s != 'pg_temp']
+    return sql.SQL(', ').join([sql.Identifier(s) for s in names] + [sql.SQL('pg_temp')])
+
+
+def user_search_path(schemas):
+    """SET LOCAL search_path to the schemas a user declared (then pg_temp).
+
+    For statements that resolve names the user wrote (a policy expression, a function's argument
+    types); the caller sets PINNED_SEARCH_PATH back right after (reset_search_path()). Nothing is
+    evaluated under it: the statements parse and resolve only.
+    """
+    return sql.SQL('SET LOCAL search_path TO {}').format(search_path_list(schemas))
+
+
+def reset_search_path():
+    """The statement that puts the pinned search path back inside the transaction."""
+    return sql.SQL('SET LOCAL search_path TO pg_catalog, pg_temp')

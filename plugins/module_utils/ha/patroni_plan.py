@@ -22,25 +22,78 @@ _FALSE = ('off', 'false', 'no', '0')
 
 
 # ---- members (GET /cluster)
+class MalformedAnswer(ValueError):
+    """An answer of Patroni that does not have the shape Patroni documents (the module fails naming it)."""
+
+
 def _lag(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _text(value, limit=80):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def _checked_member(m, seen):
+    if not isinstance(m, dict):
+        raise MalformedAnswer('a member of "members" is %s, not a JSON object' % _text(m))
+    name = m.get('name')
+    if not isinstance(name, str) or not name:
+        raise MalformedAnswer('a member has no name (%s)' % _text(m))
+    if name in seen:
+        raise MalformedAnswer('member %s is listed twice' % name)
+    seen.add(name)
+    if not isinstance(m.get('api_url'), str) or not m['api_url']:
+        raise MalformedAnswer('member %s has no api_url' % name)
+    if not isinstance(m.get('tags') or {}, dict):
+        raise MalformedAnswer('member %s has tags that are not a JSON object' % name)
+    for key in ('role', 'state'):
+        if m.get(key) is not None and not isinstance(m[key], str):
+            raise MalformedAnswer('member %s has a %s that is not text: %s' % (name, key, _text(m[key])))
+    return m
+
+
 def members(cluster):
-    """Members of GET /cluster in a stable, documented form, sorted by name."""
-    out = []
-    for m in (cluster or {}).get('members') or []:
+    """Members of GET /cluster in a stable, documented form, sorted by name; MalformedAnswer when
+    the answer is not shaped as Patroni's (not an object, no "members" list, a member without name or api_url)."""
+    if not isinstance(cluster, dict):
+        raise MalformedAnswer('the answer is %s, not a JSON object' % _text(cluster))
+    if not isinstance(cluster.get('members'), list):
+        raise MalformedAnswer('"members" is %s, not a list' % _text(cluster.get('members')))
+    if not isinstance(cluster.get('scheduled_switchover') or {}, dict):
+        raise MalformedAnswer('"scheduled_switchover" is %s, not a JSON object' % _text(cluster['scheduled_switchover']))
+    out, seen = [], set()
+    for m in cluster['members']:
+        m = _checked_member(m, seen)
         role = m.get('role')
         out.append(dict(
-            name=m.get('name'), role='leader' if role in ('master', 'primary') else role,
-            state=m.get('state'), host=m.get('host'), port=m.get('port'), api_url=m.get('api_url'),
+            name=m['name'], role='leader' if role in ('master', 'primary') else role,
+            state=m.get('state'), host=m.get('host'), port=m.get('port'), api_url=m['api_url'],
             timeline=m.get('timeline'), lag=0 if role in LEADER_ROLES else _lag(m.get('lag')),
             pending_restart=bool(m.get('pending_restart')), tags=m.get('tags') or {}))
-    return sorted(out, key=lambda m: m['name'] or '')
+    return sorted(out, key=lambda m: m['name'])
+
+
+def leaders(member_list):
+    return [m for m in member_list if m['role'] in LEADER_ROLES]
 
 
 def leader(member_list):
-    found = [m for m in member_list if m['role'] in LEADER_ROLES]
+    """The leader; None when there is none, or more than one (a split brain is no answer to "which leads")."""
+    found = leaders(member_list)
+    return found[0] if len(found) == 1 else None
+
+
+def one_leader(member_list, required=True):
+    """The leader, or PlanError when /cluster shows two or more (nothing is sent to a split cluster);
+    None without one unless `required`."""
+    found = leaders(member_list)
+    if len(found) > 1:
+        raise PlanError('api_url', 'the cluster shows %d leaders (%s): refusing to act on a split cluster; nothing was changed'
+                        % (len(found), ', '.join(m['name'] for m in found)))
+    if not found and required:
+        raise PlanError('api_url', 'the cluster has no leader now; a switchover needs one (a failover does not)')
     return found[0] if found else None
 
 
@@ -129,11 +182,11 @@ def plan_switchover(member_list, candidate=None, maximum_lag=None, scheduled=Fal
 
     Without a named candidate the healthy replica with the least lag is chosen (None when the
     switchover is scheduled: Patroni chooses when the time comes)."""
-    lead = leader(member_list)
-    if lead is None:
-        raise PlanError('api_url', 'the cluster has no leader now; a switchover needs one (a failover does not)')
+    if candidate is not None and not candidate.strip():
+        raise PlanError('candidate', 'is empty: name a member, or leave it unset for the best healthy replica')
+    lead = one_leader(member_list)
     by_name = dict((m['name'], m) for m in member_list)
-    if candidate:
+    if candidate is not None:
         if candidate not in by_name:
             raise PlanError('candidate', '%r is not a member of the cluster (members: %s)'
                             % (candidate, ', '.join(sorted(by_name))))
@@ -171,9 +224,9 @@ def plan_restart(member_list, names=None, pending_only=True, switchover=False, m
         if name not in by_name:
             raise PlanError('members', '%r is not a member of the cluster (members: %s)'
                             % (name, ', '.join(sorted(by_name))))
+    lead = one_leader(member_list, required=False)
     chosen = [m for m in member_list if (not names or m['name'] in names)
               and (m['pending_restart'] or not pending_only)]
-    lead = leader(member_list)
     actions = [dict(action='restart', member=m['name']) for m in chosen
                if lead is None or m['name'] != lead['name']]
     if lead is not None and lead in chosen:
@@ -188,6 +241,7 @@ def plan_restart(member_list, names=None, pending_only=True, switchover=False, m
 
 def plan_reinit(member_list, name):
     """Refuses a reinit of the leader or an unknown member; the member otherwise."""
+    one_leader(member_list, required=False)
     by_name = dict((m['name'], m) for m in member_list)
     if name not in by_name:
         raise PlanError('reinit', '%r is not a member of the cluster (members: %s)' % (name, ', '.join(sorted(by_name))))

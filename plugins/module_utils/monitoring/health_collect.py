@@ -30,6 +30,10 @@ except ImportError:  # pragma: no cover
     DB_ERRORS = ()
 
 RESTORE_TEST_STATUS = '/var/lib/pgwarden/restore-test.json'
+# libpq options of every session the on-host programs open (checker, repack): names resolve in
+# pg_catalog, then pg_temp, never in a schema a database's owner controls (module_utils' connection.py
+# pins the modules' sessions the same way).
+PINNED_OPTIONS = '-c search_path=pg_catalog,pg_temp'
 SCHEMA_FILTER = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast'"
 
 SQL_CONNECTIONS = """SELECT json_build_object(
@@ -79,13 +83,17 @@ SQL_ARCHIVER = """SELECT json_build_object(
 
 SQL_DATABASES = "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1"
 
-SQL_HAS_EXTENSION = "SELECT count(*) > 0 FROM pg_extension WHERE extname = %s"
+# Our sessions resolve names in pg_catalog only: an extension's objects are named with the schema it
+# lives in ({ext}, from the catalog), and called with their exact argument types, so no overload a
+# schema's owner adds can match better.
+SQL_EXTENSION_SCHEMA = """SELECT to_json(n.nspname) FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = %s"""
 
 SQL_TOP_STATEMENTS = """SELECT coalesce(json_agg(s), '[]') FROM (
   SELECT r.rolname AS user, d.datname AS database, s.calls, s.rows,
          round(s.total_exec_time::numeric, 3) AS total_ms, round(s.mean_exec_time::numeric, 3) AS mean_ms,
          left(s.query, 500) AS query
-    FROM pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid LEFT JOIN pg_database d ON d.oid = s.dbid
+    FROM {ext}.pg_stat_statements s LEFT JOIN pg_roles r ON r.oid = s.userid LEFT JOIN pg_database d ON d.oid = s.dbid
    ORDER BY s.total_exec_time DESC LIMIT %(limit)s) s"""
 
 # Estimate: expected heap pages from pg_stats row widths (24-byte tuple header, 4-byte line
@@ -109,7 +117,7 @@ SQL_TABLE_BLOAT_EXACT = """SELECT coalesce(json_agg(x), '[]') FROM (
         'pgstattuple' AS method,
         round(greatest(s.approx_free_percent + s.dead_tuple_percent - (100 - coalesce((SELECT split_part(o, '=', 2)::int
           FROM unnest(c.reloptions) o WHERE o LIKE 'fillfactor=%%'), 100)), 0)::numeric, 1) AS bloat_percent
-   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL pgstattuple_approx(c.oid) s
+   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, LATERAL {ext}.pgstattuple_approx(c.oid::pg_catalog.regclass) s
   WHERE c.relkind IN ('r', 'm') AND """ + SCHEMA_FILTER + """
     AND c.relpages::bigint * current_setting('block_size')::int >= %(min_bytes)s) x"""
 
@@ -137,7 +145,7 @@ SQL_INDEX_BLOAT_EXACT = """SELECT coalesce(json_agg(x), '[]') FROM (
         'pgstattuple' AS method, round(greatest(100 - s.avg_leaf_density * 100 / 90, 0)::numeric, 1) AS bloat_percent
    FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
    JOIN pg_namespace n ON n.oid = t.relnamespace JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree',
-   LATERAL pgstatindex(ic.oid) s
+   LATERAL {ext}.pgstatindex(ic.oid::pg_catalog.regclass) s
   WHERE """ + SCHEMA_FILTER + """ AND x.indisvalid AND s.leaf_pages > 0
     AND pg_relation_size(ic.oid) >= %(min_bytes)s) x"""
 
@@ -178,8 +186,18 @@ def read_json(conn, query, params=None):
     return row[0] if row else None
 
 
-def has_extension(conn, name):
-    return read_json(conn, SQL_HAS_EXTENSION, (name,))
+def extension_schema(conn, name):
+    """The schema an extension is installed in, or None."""
+    with conn.cursor() as cur:
+        cur.execute(SQL_EXTENSION_SCHEMA, (name,))
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def in_schema(conn, query, schema):
+    """query with {ext} replaced by the schema name (read from the catalog), quoted by libpq."""
+    from psycopg2.extensions import quote_ident
+    return query.replace('{ext}', quote_ident(schema, conn))
 
 
 def _disk(path_of):
@@ -219,9 +237,10 @@ def collect_server(conn, name, t, options):
     if name == 'restore_test':
         return restore_test_status(options.get('restore_test_status_file') or RESTORE_TEST_STATUS)
     if name == 'top_statements':
-        if not has_extension(conn, 'pg_stat_statements'):
+        schema = extension_schema(conn, 'pg_stat_statements')
+        if schema is None:
             return dict(error='pg_stat_statements is not installed in database %s' % conn.info.dbname)
-        return dict(items=read_json(conn, SQL_TOP_STATEMENTS, dict(limit=options.get('top_statements', 10))))
+        return dict(items=read_json(conn, in_schema(conn, SQL_TOP_STATEMENTS, schema), dict(limit=options.get('top_statements', 10))))
     raise ValueError(name)
 
 
@@ -229,10 +248,10 @@ def collect_database(conn, name, t, options):
     """Raw items of one per-database check in the connected database."""
     exact = options.get('_pgstattuple')
     if name == 'table_bloat':
-        return read_json(conn, SQL_TABLE_BLOAT_EXACT if exact else SQL_TABLE_BLOAT_ESTIMATE,
+        return read_json(conn, in_schema(conn, SQL_TABLE_BLOAT_EXACT, exact) if exact else SQL_TABLE_BLOAT_ESTIMATE,
                          dict(min_bytes=t['bloat_min_bytes']))
     if name == 'index_bloat':
-        return read_json(conn, SQL_INDEX_BLOAT_EXACT if exact else SQL_INDEX_BLOAT_ESTIMATE,
+        return read_json(conn, in_schema(conn, SQL_INDEX_BLOAT_EXACT, exact) if exact else SQL_INDEX_BLOAT_ESTIMATE,
                          dict(min_bytes=t['bloat_min_bytes']))
     if name == 'unused_indexes':
         return read_json(conn, SQL_UNUSED_INDEXES, dict(min_bytes=t['unused_index_min_bytes']))
@@ -354,7 +373,8 @@ def _collect_in(connect, db, names, raw, t, options):
         return
     try:
         conn.set_session(readonly=True, autocommit=True)
-        opts = dict(options, _pgstattuple=_guard(has_extension, conn, 'pgstattuple') is True)
+        schema = _guard(extension_schema, conn, 'pgstattuple')
+        opts = dict(options, _pgstattuple=schema if isinstance(schema, str) else None)
         for name in names:
             got = _guard(collect_database, conn, name, t, opts)
             if isinstance(got, dict):

@@ -36,7 +36,8 @@ def _write_json(path, data):
 
 
 def _connect(conninfo):
-    conn = psycopg2.connect(conninfo, application_name='pgwarden-drill')
+    # names resolve in pg_catalog only (a database owner's objects never shadow ours)
+    conn = psycopg2.connect(conninfo, application_name='pgwarden-drill', options='-c search_path=pg_catalog,pg_temp')
     conn.autocommit = False
     return conn
 

@@ -29,7 +29,8 @@ def main(argv=None):
 
     def connect(db):
         return psycopg2.connect(host=conn_cfg['host'], port=conn_cfg['port'], user=conn_cfg['user'],
-                                dbname=db or 'postgres', application_name='pgwarden-repack')
+                                dbname=db or 'postgres', application_name='pgwarden-repack',
+                                options=health_collect.PINNED_OPTIONS)
     thresholds = dict(table_bloat_warning_percent=repack['bloat_percent'],
                       table_bloat_critical_percent=max(repack['bloat_percent'], 70),
                       bloat_min_bytes=repack['min_bytes'])

@@ -52,7 +52,8 @@ def connector(cfg):
     def connect(dbname):
         kw = dict(host=c.get('host') or '/var/run/postgresql', port=int(c.get('port') or 5432),
                   user=c.get('user') or 'postgres', dbname=dbname or c.get('dbname') or 'postgres',
-                  application_name='pgwarden-healthcheck', connect_timeout=10)
+                  application_name='pgwarden-healthcheck', connect_timeout=10,
+                  options=health_collect.PINNED_OPTIONS)
         return psycopg2.connect(**kw)
     return connect
 

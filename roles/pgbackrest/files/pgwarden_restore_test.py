@@ -28,11 +28,20 @@ CONTROL_SETTINGS = {  # pg_controldata line -> setting recovery needs at least a
 }
 
 
+# Our sessions resolve names in pg_catalog only: a database owner's functions or operators in the
+# restored copy never shadow the ones our checks call.
+PINNED_ENV = dict(os.environ, PGOPTIONS='-c search_path=pg_catalog,pg_temp')
+
+
 def run(argv, **kw):
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, **kw)
     if proc.returncode != 0:
         raise RuntimeError('%s failed (rc=%d): %s' % (' '.join(argv[:3]), proc.returncode, proc.stdout.strip()[-800:]))
     return proc.stdout
+
+
+def literal(text):
+    return "'%s'" % text.replace("'", "''")
 
 
 def quote_ident(name):
@@ -55,7 +64,7 @@ class Scratch(object):
 
     def psql(self, sql, db='postgres'):
         return run([os.path.join(self.bindir, 'psql'), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-h', self.sock,
-                    '-p', str(self.port), '-d', db, '-c', sql]).strip()
+                    '-p', str(self.port), '-d', db, '-c', sql], env=PINNED_ENV).strip()
 
     def clean(self):
         if os.path.exists(os.path.join(self.data, 'postmaster.pid')) and self.bindir:
@@ -118,6 +127,12 @@ class Scratch(object):
         for spec in self.cfg.get('tables', []):
             db, table, want = spec['database'], spec['table'], int(spec.get('min_rows', 0))
             try:
+                # a table only: counting a view (something a database's owner can put in its place)
+                # would run the owner's functions as the superuser
+                kind = self.psql("SELECT c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)"
+                                 % literal(table_sql(table)), db)
+                if kind not in ('r', 'p', 'm'):
+                    raise RuntimeError('%s is not a table in database %s (relkind %r)' % (table, db, kind or 'none'))
                 rows = int(self.psql('SELECT count(*) FROM %s' % table_sql(table), db))
                 results.append(dict(check='rows', database=db, table=table, rows=rows, min_rows=want, ok=rows >= want))
             except RuntimeError as e:
@@ -127,10 +142,16 @@ class Scratch(object):
                 if db == 'template0':
                     continue
                 try:
-                    self.psql('CREATE EXTENSION IF NOT EXISTS amcheck', db)
-                    n = self.psql("SELECT count(bt_index_check(c.oid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    # sessions resolve names in pg_catalog only: amcheck gets a schema of its own in the scratch
+                    # copy (unless the database has it already), and its function is called schema-qualified
+                    self.psql('CREATE SCHEMA IF NOT EXISTS pgwarden_amcheck; '
+                              'CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA pgwarden_amcheck', db)
+                    schema = self.psql("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                       "WHERE e.extname = 'amcheck'", db)
+                    n = self.psql("SELECT count(%s.bt_index_check(c.oid::regclass)) FROM pg_index i "
+                                  "JOIN pg_class c ON c.oid = i.indexrelid "
                                   "JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'btree' AND i.indisvalid "
-                                  "AND i.indisready AND c.relpersistence <> 't'", db)
+                                  "AND i.indisready AND c.relpersistence <> 't'" % quote_ident(schema), db)
                     results.append(dict(check='amcheck', database=db, indexes=int(n), ok=True))
                 except RuntimeError as e:
                     results.append(dict(check='amcheck', database=db, ok=False, error=str(e)))
