@@ -17,9 +17,11 @@ description:
     plus the operational checklist and its score.
   - Access - superusers and roles with CREATEROLE, BYPASSRLS or REPLICATION; login roles without VALID UNTIL;
     MD5 or clear-text password verifiers; pg_hba lines with C(trust) (and the login roles they let in without
-    a password), C(password), C(md5), remote access without TLS, or any address; PUBLIC privileges (CREATE
-    on schemas, CONNECT and TEMPORARY on databases, EXECUTE on SECURITY DEFINER functions); application
-    logins that own objects or may DELETE, TRUNCATE or run DDL; tables with row-level security enabled but
+    a password), C(password), C(md5), C(ldap), C(pam) or C(radius) without TLS, C(ident) over TCP, remote
+    access without TLS, or any address (also lines whose networks together cover every IPv4 or IPv6
+    address); PUBLIC privileges (CREATE on schemas, CREATE, CONNECT and TEMPORARY on databases, EXECUTE on
+    SECURITY DEFINER functions); application logins that own objects or may DELETE, TRUNCATE or run DDL
+    (CREATE on a schema or a database); tables with row-level security enabled but
     not forced; tables with a tenant column and no row-level security.
   - Server - C(ssl = off), TLS below 1.2, C(listen_addresses = '*') with a pg_hba line open to any address,
     pgaudit not loaded or not logging DDL and ROLE, connection logging off.
@@ -32,6 +34,8 @@ description:
   - The login needs superuser or membership in C(pg_monitor). Without superuser, password verifiers and
     C(pg_hba_file_rules) are not readable; pg_hba.conf is then read from disk when the OS user may, and what
     could not be checked is listed in RV(not_visible).
+  - Backups, retention and restore tests are judged where they are - on the repository host named in
+    pgbackrest.conf when its facts are given in O(repositories) (C(playbooks/audit.yml) does that).
 options:
   databases:
     description: Databases whose objects are audited; empty means every database that accepts connections.
@@ -74,17 +78,41 @@ options:
     type: float
     default: 31
   restore_test_status_file:
-    description: JSON status file written by the restore test of the pgbackrest role.
+    description:
+      - JSON status file written by the restore test of the pgbackrest role. Unset means the C(status_file)
+        named in O(restore_test_config), else C(/var/lib/pgwarden/restore-test.json).
     type: path
-    default: /var/lib/pgwarden/restore-test.json
+  restore_test_config:
+    description: The restore test's settings written by the pgbackrest role (read for its status file only).
+    type: path
+    default: /etc/pgwarden/restore-test.json
   pgbackrest_command:
-    description: The pgBackRest executable whose C(info --output=json) lists the backups.
+    description:
+      - The pgBackRest executable whose C(info --output=json) lists the backups. It runs once per stanza of
+        O(pgbackrest_config) with C(--stanza) (a pgBackRest TLS server refuses C(info) without it).
     type: str
     default: pgbackrest
   pgbackrest_config:
-    description: pgBackRest configuration read for the repository location and retention (never its secrets).
+    description:
+      - pgBackRest configuration read for the stanzas, the repository location and retention (never its secrets).
     type: path
     default: /etc/pgbackrest/pgbackrest.conf
+  repositories:
+    description:
+      - Facts of repository hosts, each the C(repository) that M(pgwarden.postgresql.audit_repository_info)
+        returned there. When O(pgbackrest_config) names one of them as C(repoN-host) (by one of its C(names)),
+        backups, retention and the restore test are judged there (its C(info) of this host's stanzas, its
+        retention settings, its restore test status), not on this host. C(playbooks/audit.yml) reads them on
+        the hosts of group C(pgbackrest_repo).
+    type: list
+    elements: dict
+    default: []
+  runbooks_directory:
+    description:
+      - Runbooks installed on the host (the monitoring role copies the collection's there); a directory that
+        is not empty passes the runbooks checklist item when O(runbooks) is unset.
+    type: path
+    default: /usr/share/doc/pgwarden/runbooks
   replication_lag_max_seconds:
     description: Replication lag over this is a finding, in seconds.
     type: float
@@ -174,7 +202,9 @@ score:
   type: dict
   sample: {passed: 5, total: 9, percent: 56}
 server:
-  description: Version, login, role of the server (primary or standby) and the databases audited.
+  description:
+    - Version, login, role of the server (primary or standby), the databases audited, the pgBackRest stanzas
+      and C(backups_judged_on) (the repository host whose facts judged backups, or null for this host).
   returned: always
   type: dict
 not_visible:
@@ -206,9 +236,12 @@ ARGUMENT_SPEC = connection_argument_spec(
     rpo_hours=dict(type='float', default=26.0),
     rto_minutes=dict(type='float'),
     restore_test_max_days=dict(type='float', default=31.0),
-    restore_test_status_file=dict(type='path', default='/var/lib/pgwarden/restore-test.json'),
+    restore_test_status_file=dict(type='path'),
+    restore_test_config=dict(type='path', default='/etc/pgwarden/restore-test.json'),
     pgbackrest_command=dict(type='str', default='pgbackrest'),
     pgbackrest_config=dict(type='path', default='/etc/pgbackrest/pgbackrest.conf'),
+    repositories=dict(type='list', elements='dict', default=[]),
+    runbooks_directory=dict(type='path', default='/usr/share/doc/pgwarden/runbooks'),
     replication_lag_max_seconds=dict(type='float', default=300.0),
     slot_retained_max_bytes=dict(type='float', default=1073741824.0),
     connections_warning_percent=dict(type='float', default=80.0),
@@ -266,7 +299,8 @@ def main():
     server = dict(version=snap['version'], version_num=snap['version_num'], login_user=snap['user'],
                   superuser=snap['is_superuser'], role='standby' if snap.get('in_recovery') else 'primary',
                   databases=dbs, data_directory=snap['settings'].get('data_directory'),
-                  hba_file=snap['settings'].get('hba_file'))
+                  hba_file=snap['settings'].get('hba_file'), stanzas=snap.get('stanzas') or [],
+                  backups_judged_on=snap.get('backup_judged_on'))
     module.exit_json(changed=False, findings=found, summary=summary(found), checklist=items, score=score,
                      server=server, not_visible=not_visible, queries=queries)
 

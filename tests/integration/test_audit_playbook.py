@@ -58,7 +58,7 @@ def test_reports_for_every_host_and_the_inventory(report):
     good = hosts['db-good']
     assert good['status'] == 'ok' and good['score']['total'] == 9
     assert ('ssl_off', 'high') in [(f['id'], f['severity']) for f in good['findings']]
-    assert hosts['db-weak'] == dict(host='db-weak', status='error', error=(
+    assert hosts['db-weak'] == dict(host='db-weak', report_name='db-weak', status='error', error=(
         'login_user audit_weak lacks the rights to audit this server: it needs membership in pg_monitor '
         '(GRANT pg_monitor TO audit_weak) or superuser'))
     assert hosts['db-gone']['status'] == 'error' and hosts['db-gone']['error'].startswith('unreachable: ')

@@ -5,8 +5,10 @@ import pytest
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_hba
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_checks import findings, summary
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_backup import (
+    backup_layout, parse_pgbackrest_conf)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_read import (
-    AuditError, backup_layout, check_access, parse_pgbackrest_conf, pooler_running, read_hba_file)
+    AuditError, check_access, pooler_running, read_hba_file)
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_score import checklist
 
 NOW = 1800000000.0
@@ -283,10 +285,13 @@ def test_pgbackrest_conf_layout_never_carries_secrets():
     conf = parse_pgbackrest_conf('[global]\nrepo1-host=backup1\nrepo1-retention-full=2\nrepo1-cipher-pass=s3cret\n'
                                  'repo2-type=s3\nrepo2-s3-key-secret=k\n\n[main]\npg1-path=/var/lib/postgresql/15/main\n')
     layout = backup_layout(conf)
-    assert layout == [dict(repo='repo1', off_host=True, location='backup1', retention_full='2'),
-                      dict(repo='repo2', off_host=True, location='s3', retention_full=None)]
+    assert layout == [dict(repo='repo1', off_host=True, host='backup1', path='/var/lib/pgbackrest', location='backup1',
+                           retention_full='2'),
+                      dict(repo='repo2', off_host=True, host=None, path='/var/lib/pgbackrest', location='s3',
+                           retention_full=None)]
     assert 's3cret' not in repr(layout) and backup_layout({}) == [
-        dict(repo='repo1', off_host=False, location='/var/lib/pgbackrest', retention_full=None)]
+        dict(repo='repo1', off_host=False, host=None, path='/var/lib/pgbackrest', location='/var/lib/pgbackrest',
+             retention_full=None)]
 
 
 def test_unreadable_hba_file_says_what_to_do(tmp_path):

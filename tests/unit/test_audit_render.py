@@ -23,8 +23,9 @@ def reports():
 def test_host_reports_turn_failures_into_per_host_errors():
     r = reports()
     assert r[0]['status'] == 'ok' and r[0]['score']['passed'] == 4 and len(r[0]['findings']) == 2
-    assert r[1] == dict(host='db2', status='error', error='unreachable: Failed to connect to the host via ssh: refused')
-    assert r[2] == dict(host='db3', status='error', error='login_user web lacks the rights to audit this server')
+    assert r[1] == dict(host='db2', report_name='db2', status='error',
+                        error='unreachable: Failed to connect to the host via ssh: refused')
+    assert r[2] == dict(host='db3', report_name='db3', status='error', error='login_user web lacks the rights to audit this server')
     assert ar.host_report(None, 'db4')['error'] == 'no audit result'
 
 
@@ -41,7 +42,7 @@ def test_markdown_has_the_overview_checklist_findings_by_severity_and_errors():
     assert '| db2 | - | - | - | - | - | error: unreachable: Failed to connect to the host via ssh: refused |' in md
     assert '### Operational checklist: 4/9 (44%)' in md and '| TLS enforced | FAIL | findings: ssl_off |' in md
     assert md.index('### High findings (1)') < md.index('### Medium findings (1)')
-    assert '- **pg_hba line uses md5 \\| authentication** `hba_md5` (host all <b>x</b> 10.0.0.0/8 md5)' in md
+    assert '- **pg_hba line uses md5 \\| authentication** `hba_md5` (host all \\<b\\>x\\</b\\> 10.0.0.0/8 md5)' in md
     assert '  - fix: hardening_allowlist' in md
     assert '**Not audited**: login_user web lacks the rights' in md
 

@@ -13,12 +13,15 @@ collection that removes it. Access and authentication checks are here, operation
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_hba
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_ops
 
 SEVERITIES = ('high', 'medium', 'low', 'info')
+# Methods that take the password in clear text from the client (PostgreSQL's docs: ldap, radius, pam).
+CLEAR_TEXT_METHODS = ('ldap', 'radius', 'pam')
 BOOTSTRAP_OID = 10
 
 DEFAULT_OPTIONS = dict(
@@ -39,7 +42,7 @@ FIX = dict(
         'authoritative pg_hba.conf through pgwarden.postgresql.hba; plaintext and other hosts are rejected',
     public_schema='access role (access_schema) revokes CREATE on the schema from PUBLIC; elsewhere '
                   'pgwarden.postgresql.grant with roles [PUBLIC], privileges [CREATE], state absent',
-    public_database='pgwarden.postgresql.grant: revoke CONNECT and TEMPORARY on the database from PUBLIC and '
+    public_database='pgwarden.postgresql.grant: revoke CONNECT, TEMPORARY and CREATE on the database from PUBLIC and '
                     'grant CONNECT to the roles that need it (the access role does this for access_database)',
     secdef='pgwarden.postgresql.grant: revoke EXECUTE on the function from PUBLIC and grant it to the roles '
            'that need it',
@@ -112,9 +115,9 @@ def hba_findings(snap, o):
     settings = snap['settings']
     listen_all = any(a.strip() in ('*', '0.0.0.0', '::') for a in settings.get('listen_addresses', '').split(','))
     open_lines = []
-    for rule in rules:
-        if rule.get('error') or rule['type'] not in audit_hba.CONNECTION_TYPES or rule['method'] == 'reject':
-            continue
+    allowed = [r for r in rules if not r.get('error') and r['type'] in audit_hba.CONNECTION_TYPES
+               and r['method'] != 'reject']
+    for rule in allowed:
         where = audit_hba.where(rule)
         remote = rule['type'] != 'local' and not audit_hba.is_loopback(rule['address'])
         if rule['method'] == 'trust':
@@ -130,6 +133,15 @@ def hba_findings(snap, o):
         elif rule['method'] == 'md5':
             out.append(finding('hba_md5', 'medium', rule['text'], 'pg_hba line uses md5 authentication', where,
                                FIX['hba']))
+        elif rule['method'] in CLEAR_TEXT_METHODS and rule['type'] in ('host', 'hostnossl'):
+            out.append(finding('hba_clear_text_method', 'high' if remote else 'medium', rule['text'],
+                               'pg_hba line sends the password in clear text over TCP without TLS (%s)' % rule['method'],
+                               '%s; %s takes the password in clear text, and this line does not require TLS (hostssl)'
+                               % (where, rule['method']), FIX['hba']))
+        elif rule['method'] == 'ident' and rule['type'] != 'local':
+            out.append(finding('hba_ident', 'high' if remote else 'medium', rule['text'],
+                               'pg_hba line trusts the client host\'s ident answer (ident over TCP)',
+                               '%s; whoever answers ident on the client host chooses the login' % where, FIX['hba']))
         if remote and rule['type'] in ('host', 'hostnossl'):
             out.append(finding('hba_no_ssl', 'medium', rule['text'], 'pg_hba line allows remote access without TLS',
                                where, FIX['hba']))
@@ -137,6 +149,13 @@ def hba_findings(snap, o):
             open_lines.append(where)
             out.append(finding('hba_any_address', 'medium', rule['text'], 'pg_hba line accepts any address',
                                where, FIX['hba']))
+    for version, split in sorted(audit_hba.covering_split(allowed).items()):
+        lines = '; '.join(audit_hba.where(r) for r in split[:o['max_items']])
+        for rule in split:
+            open_lines.append(audit_hba.where(rule))
+            out.append(finding('hba_any_address', 'medium', rule['text'], 'pg_hba line accepts any address',
+                               '%s; with %d other line(s) it lets in every IPv%d address: %s'
+                               % (audit_hba.where(rule), len(split) - 1, version, lines), FIX['hba']))
     if listen_all and open_lines:
         out.append(finding('listen_all_open_hba', 'high', 'listen_addresses', "listen_addresses = '*' with a pg_hba "
                            'line open to any address', "listen_addresses = '%s'; %s"
@@ -178,6 +197,7 @@ def privilege_findings(snap, o):
                                % (d['name'], ', '.join(privs)), FIX['public_database']))
     apps = app_logins(snap, o)
     groups = _expand_members(snap['roles'])
+    out.extend(_database_create_findings(snap, apps, groups))
     for db in sorted(snap.get('objects') or {}):
         objs = snap['objects'][db]
         for s in objs.get('public_create_schemas') or []:
@@ -197,6 +217,27 @@ def privilege_findings(snap, o):
             out.append(finding('tenant_table_without_rls', 'medium', '%s.%s' % (db, t['table']), 'table shared by '
                                'tenants without row-level security', 'database %s: table %s has column %s and no row-level '
                                'security' % (db, t['table'], t['column']), FIX['tenant']))
+    return out
+
+
+def _database_create_findings(snap, apps, groups):
+    """CREATE on a database (new schemas, so new objects) for PUBLIC or an application login."""
+    out = []
+    for d in snap['databases']:
+        if d.get('template') or not d.get('allowconn'):
+            continue
+        if d.get('public_create'):
+            out.append(finding('public_database_create', 'medium', d['name'], 'PUBLIC may create schemas in a database',
+                               'database %s: CREATE granted to PUBLIC' % d['name'], FIX['public_database']))
+        grantees = set(d.get('create_grantees') or [])
+        for app in apps:
+            via = sorted(grantees & (set([app]) | groups.get(app, set())))
+            if via:
+                out.append(finding('app_login_database_create', 'medium', '%s:%s' % (d['name'], app),
+                                   'application login may create schemas in a database (DDL)',
+                                   'database %s: CREATE granted to %s' % (d['name'], ', '.join(
+                                       v if v == app else '%s (%s is a member)' % (v, app) for v in via)),
+                                   FIX['app_privileges']))
     return out
 
 
@@ -226,6 +267,33 @@ def _app_findings(db, objs, apps, groups, o):
     return out
 
 
+def preload_libraries(value):
+    """The names of a shared_preload_libraries value, as PostgreSQL splits it: comma-separated, double-quoted
+    names as written (\"\" is a quote), others trimmed and lower-cased; a path or suffix names the library too."""
+    names, i, text = [], 0, value or ''
+    while i < len(text):
+        while i < len(text) and text[i] in ' \t\n\r,':
+            i += 1
+        if i >= len(text):
+            break
+        if text[i] == '"':
+            j, name = i + 1, ''
+            while j < len(text):
+                if text[j] == '"' and text[j + 1:j + 2] == '"':
+                    name, j = name + '"', j + 2
+                elif text[j] == '"':
+                    break
+                else:
+                    name, j = name + text[j], j + 1
+            i = j + 1
+        else:
+            j = text.find(',', i)
+            j = len(text) if j < 0 else j
+            name, i = text[i:j].strip().lower(), j
+        names.append(name)
+    return [re.sub(r'\.so$', '', n.rsplit('/', 1)[-1].replace('$libdir/', '')) for n in names]
+
+
 def setting_findings(snap, o):
     s = snap['settings']
     out = []
@@ -234,7 +302,7 @@ def setting_findings(snap, o):
     elif s.get('ssl_min_protocol_version') in ('TLSv1', 'TLSv1.1'):
         out.append(finding('tls_below_1_2', 'medium', 'ssl_min_protocol_version', 'TLS below 1.2 accepted',
                            'ssl_min_protocol_version = %s' % s['ssl_min_protocol_version'], FIX['tls']))
-    libs = [x.strip() for x in (s.get('shared_preload_libraries') or '').split(',')]
+    libs = preload_libraries(s.get('shared_preload_libraries'))
     if 'pgaudit' not in libs:
         out.append(finding('pgaudit_not_loaded', 'medium', 'shared_preload_libraries', 'pgaudit is not loaded',
                            "shared_preload_libraries = '%s'" % s.get('shared_preload_libraries', ''), FIX['pgaudit']))

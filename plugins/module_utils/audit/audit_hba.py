@@ -20,13 +20,24 @@ ANY_NETWORKS = ('0.0.0.0/0', '::/0')
 LOOPBACK_KEYWORDS = ('samehost', 'localhost')
 
 
+def _prefix(netmask):
+    """The prefix length of a netmask (IPv4 or IPv6: ipaddress takes IPv6 masks only as a length), or None."""
+    try:
+        mask = ipaddress.ip_address(netmask)
+    except ValueError:
+        return None
+    bits = bin(int(mask))[2:].zfill(mask.max_prefixlen)
+    return bits.index('0') if '0' in bits else mask.max_prefixlen
+
+
 def _cidr(address, netmask):
-    """'10.0.0.0/8' from an address and an optional netmask; keywords and host names as they are."""
+    """'10.0.0.0/8' or '::/0' from an address and an optional netmask; keywords and host names as they are."""
     if address is None:
         return None
     try:
         if netmask:
-            return str(ipaddress.ip_network('%s/%s' % (address, netmask), strict=False))
+            prefix = _prefix(netmask)
+            return str(ipaddress.ip_network('%s/%s' % (address, netmask if prefix is None else prefix), strict=False))
         if '/' in address:
             return str(ipaddress.ip_network(address, strict=False))
         ip = ipaddress.ip_address(address)
@@ -124,6 +135,28 @@ def is_loopback(address):
 
 def is_any(address):
     return address in ANY_NETWORKS or address == 'all'
+
+
+def network(address):
+    try:
+        return ipaddress.ip_network(address, strict=False)
+    except (ValueError, TypeError):
+        return None
+
+
+def covering_split(rules):
+    """{family: [rules]}: the rules (each alone narrower than any address) whose networks together cover every
+    IPv4 or every IPv6 address (0.0.0.0/1 + 128.0.0.0/1, ::/1 + 8000::/1...); only the widest networks, those
+    within no other rule's network, are named."""
+    out = {}
+    for version, whole in ((4, ipaddress.ip_network('0.0.0.0/0')), (6, ipaddress.ip_network('::/0'))):
+        mine = [(r, network(r['address'])) for r in rules]
+        mine = [(r, n) for r, n in mine if n is not None and n.version == version and n != whole]
+        if not mine or list(ipaddress.collapse_addresses([n for _r, n in mine])) != [whole]:
+            continue
+        widest = [(r, n) for r, n in mine if not any(o != n and n.subnet_of(o) for _o, o in mine)]
+        out[version] = [r for r, _n in widest]
+    return out
 
 
 def matched_roles(rule, roles):

@@ -14,6 +14,7 @@ the host the module runs on. What could not be seen is listed in `not_visible`.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import os
 import re
 
@@ -22,7 +23,7 @@ try:
 except ImportError:  # pragma: no cover - the module reports it through connection.connect()
     psycopg2 = None
 
-from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_hba
+from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit import audit_backup, audit_hba
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.core.connection import connect_params
 from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring import health_collect as hcol
 
@@ -56,6 +57,8 @@ SQL_SERVER = """SELECT json_build_object(
                                  WHERE a.grantee = '0'::oid AND a.privilege_type = 'CONNECT'),
       'public_temp', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
                               WHERE a.grantee = '0'::oid AND a.privilege_type = 'TEMPORARY'),
+      'public_create', EXISTS (SELECT 1 FROM aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+                                WHERE a.grantee = '0'::oid AND a.privilege_type = 'CREATE'),
       'create_grantees', (SELECT coalesce(json_agg(pg_get_userbyid(a.grantee)), '[]')
                             FROM aclexplode(d.datacl) a
                            WHERE a.privilege_type = 'CREATE' AND a.grantee NOT IN (0, d.datdba)))
@@ -125,6 +128,39 @@ SQL_OBJECTS = ("""SELECT json_build_object(
              GROUP BY c.oid, n.nspname, c.relname) t))""").replace('@FN@', FUNC_NAME).replace('@REL@', REL_NAME)
 
 
+# Names are bytes in the catalogs: a SQL_ASCII database (or a client that wrote to one) can hold role, database
+# and object names that are not valid in the server encoding, and psycopg2 would fail decoding the whole answer.
+# So each query's JSON comes as its raw bytes (textsend: the text's bytes, not verified nor converted while
+# the client encoding is the server's) and is decoded here; bytes that do not decode become visible escapes (\xff).
+SQL_RAW = "SELECT pg_catalog.textsend(((%s))::pg_catalog.text)"
+
+
+def _undecodable(value):
+    if isinstance(value, str):
+        return re.sub(u'[\udc80-\udcff]', lambda m: '\\x%02x' % (ord(m.group()) - 0xdc00), value)
+    if isinstance(value, dict):
+        return dict((_undecodable(k), _undecodable(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_undecodable(v) for v in value]
+    return value
+
+
+def decode_json(raw, server_encoding):
+    """The JSON value of raw bytes in the server encoding (pure); undecodable bytes become \\xNN in strings."""
+    if raw is None:
+        return None
+    codec = 'utf-8'
+    if server_encoding and server_encoding.upper() not in ('UTF8', 'SQL_ASCII') and psycopg2 is not None:
+        codec = psycopg2.extensions.encodings.get(server_encoding.upper().replace('_', '').replace('-', ''), 'utf-8')
+    return _undecodable(json.loads(bytes(raw).decode(codec, 'surrogateescape')))
+
+
+def fetch_json(cur, query, params=None):
+    """The one JSON value a read query returns, whatever bytes its names hold."""
+    cur.execute(SQL_RAW % query, params)
+    return decode_json(cur.fetchone()[0], cur.connection.get_parameter_status('server_encoding'))
+
+
 class AuditError(Exception):
     """A reason the host cannot be audited (rights, version); the message says what to do."""
 
@@ -145,27 +181,23 @@ def read_server(conn, params, queries):
     """Access check and server-wide facts; (snapshot, not_visible)."""
     with conn.cursor() as cur:
         queries.append(SQL_ACCESS)
-        cur.execute(SQL_ACCESS)
-        info = cur.fetchone()[0]
+        info = fetch_json(cur, SQL_ACCESS)
         check_access(info, params['login_user'])
         queries.append(SQL_SERVER)
-        cur.execute(SQL_SERVER, dict(settings=list(SETTINGS)))
-        snap = cur.fetchone()[0]
+        snap = fetch_json(cur, SQL_SERVER, dict(settings=list(SETTINGS)))
         snap.update(info)
         snap['settings'] = snap['settings'] or {}
         not_visible = []
         snap['verifiers'] = None
         if snap.pop('can_read_authid'):
             queries.append(SQL_VERIFIERS)
-            cur.execute(SQL_VERIFIERS)
-            snap['verifiers'] = cur.fetchone()[0]
+            snap['verifiers'] = fetch_json(cur, SQL_VERIFIERS)
         else:
             not_visible.append('password verifiers (pg_authid needs superuser): MD5/clear-text passwords not checked')
         snap['hba'] = None
         if snap.pop('can_read_hba'):
             queries.append(SQL_HBA)
-            cur.execute(SQL_HBA)
-            snap['hba'] = audit_hba.from_view(cur.fetchone()[0], snap['settings'].get('hba_file'))
+            snap['hba'] = audit_hba.from_view(fetch_json(cur, SQL_HBA), snap['settings'].get('hba_file'))
     if snap['hba'] is None:
         snap['hba'], why = read_hba_file(snap['settings'].get('hba_file'))
         if why:
@@ -199,60 +231,33 @@ def read_objects(conn, params, queries):
     queries.append(SQL_OBJECTS)
     try:
         with conn.cursor() as cur:
-            cur.execute(SQL_OBJECTS, dict(tenant_columns=list(params.get('tenant_columns') or [])))
-            return cur.fetchone()[0]
+            return fetch_json(cur, SQL_OBJECTS, dict(tenant_columns=list(params.get('tenant_columns') or [])))
     finally:
         conn.close()
 
 
-def parse_pgbackrest_conf(text):
-    """{section: {option: value}} of a pgbackrest.conf (pure)."""
-    sections, current = {}, None
-    for line in (text or '').splitlines():
-        line = line.strip()
-        if not line or line.startswith('#'):
-            continue
-        m = re.match(r'^\[(.+)\]$', line)
-        if m:
-            current = sections.setdefault(m.group(1), {})
-        elif '=' in line and current is not None:
-            k, v = line.split('=', 1)
-            current[k.strip()] = v.strip()
-    return sections
-
-
-def backup_layout(conf):
-    """Off-host and retention facts of a parsed pgbackrest.conf; secrets never leave this function."""
-    opts = dict(conf.get('global') or {})
-    repos = sorted(set(re.match(r'^(repo\d+)-', k).group(1) for k in opts if re.match(r'^repo\d+-', k)) or ['repo1'])
-    out = []
-    for r in repos:
-        host = opts.get(r + '-host')
-        rtype = opts.get(r + '-type', 'posix')
-        out.append(dict(repo=r, off_host=bool(host) or rtype in ('s3', 'gcs', 'azure', 'sftp', 'cifs'),
-                        location=host or (rtype if rtype != 'posix' else opts.get(r + '-path', '/var/lib/pgbackrest')),
-                        retention_full=opts.get(r + '-retention-full')))
-    return out
-
-
 def read_host(params):
-    """Facts from the host: pgBackRest info and configuration, restore test status, a pooler process."""
-    facts, not_visible = {}, []
-    facts['pgbackrest'] = hcol._guard(hcol.pgbackrest_info, params.get('pgbackrest_command') or 'pgbackrest')
-    facts['pgbackrest_repos'] = None
-    for path in (params.get('pgbackrest_config'), '/etc/pgbackrest/pgbackrest.conf', '/etc/pgbackrest.conf'):
-        if path and os.path.exists(path):
-            try:
-                with open(path) as f:
-                    facts['pgbackrest_repos'] = backup_layout(parse_pgbackrest_conf(f.read()))
-            except (IOError, OSError) as e:
-                not_visible.append('pgBackRest configuration %s: %s (run with become)' % (path, e.strerror))
-            break
-    facts['restore_test'] = hcol.restore_test_status(params.get('restore_test_status_file')
-                                                     or hcol.RESTORE_TEST_STATUS)
+    """Facts from the host: pgBackRest (here, or on the repository host its configuration names, from
+    `repositories`), the restore test status, a pooler process, the runbooks directory."""
+    path, conf, not_visible = audit_backup.read_config(params)
+    facts = dict(pgbackrest_config=path, stanzas=audit_backup.stanzas(conf or {}),
+                 pgbackrest_repos=audit_backup.backup_layout(conf) if conf is not None else None)
+    judged = audit_backup.judge_where_they_are(facts, params.get('repositories'))
+    if judged is not facts:
+        facts = judged
+    else:
+        facts, more = audit_backup.read_local(params)
+        not_visible += [n for n in more if n not in not_visible]
     facts['pooler'] = params.get('pooler')
     if facts['pooler'] is None:
         facts['pooler'] = pooler_running(params.get('pooler_processes') or ())
+    facts['runbooks_installed'] = None
+    rb = params.get('runbooks_directory')
+    try:
+        if rb and os.listdir(rb):
+            facts['runbooks_installed'] = rb
+    except OSError:
+        pass
     return facts, not_visible
 
 

@@ -8,22 +8,57 @@ used by the pgwarden.postgresql audit filters."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import hashlib
+import re
+import unicodedata
 from html import escape
 
 SEVERITIES = ('high', 'medium', 'low', 'info')
+RESERVED_NAMES = ('inventory',)
+
+
+def _visible_char(c):
+    if c in '\n\t' or unicodedata.category(c) not in ('Cc', 'Cf', 'Zl', 'Zp'):
+        return c
+    n = ord(c)
+    return '\\x%02x' % n if n < 0x100 else '\\u%04x' % n
+
+
+def visible(value):
+    """Strings with control characters (ANSI escapes, CR...) and invisible format characters (bidirectional
+    overrides and isolates, zero-width characters, line separators) as visible escapes (\\x1b, \\u202e), in
+    every string of a report: a name or a setting cannot move the cursor, recolour a terminal or reorder text."""
+    if isinstance(value, str):
+        return ''.join(_visible_char(c) for c in value)
+    if isinstance(value, dict):
+        return dict((visible(k), visible(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [visible(v) for v in value]
+    return value
+
+
+def report_name(host):
+    """The file name (without extension) of a host's reports: letters, digits, '.', '_', '-' only, never
+    starting with a dot nor a report of the inventory; a name that had to change gets a hash of the real one."""
+    host = str(host)
+    safe = re.sub(r'[^A-Za-z0-9._-]', '_', host)
+    if safe != host or safe.startswith('.') or safe in RESERVED_NAMES or not safe:
+        safe = '%s-%s' % (re.sub(r'^[._]+', '', safe)[:80] or 'host', hashlib.sha256(host.encode('utf-8')).hexdigest()[:10])
+    return safe
 
 
 def host_report(result, host):
     """The report of one host from the registered result of audit_info (ok, failed or unreachable)."""
     result = result or {}
+    base = dict(host=visible(str(host)), report_name=report_name(host))
     if result.get('unreachable'):
-        return dict(host=host, status='error', error='unreachable: %s' % (result.get('msg') or 'no connection').strip())
+        return dict(base, status='error', error=visible('unreachable: %s' % (result.get('msg') or 'no connection').strip()))
     if result.get('failed') or result.get('skipped') or 'findings' not in result:
         msg = result.get('msg') or ('skipped' if result.get('skipped') else 'no audit result')
-        return dict(host=host, status='error', error=str(msg).strip())
-    return dict(host=host, status='ok', server=result.get('server') or {}, score=result['score'],
-                summary=result['summary'], checklist=result['checklist'], findings=result['findings'],
-                not_visible=result.get('not_visible') or [])
+        return dict(base, status='error', error=visible(str(msg).strip()))
+    return dict(base, status='ok', server=visible(result.get('server') or {}), score=result['score'],
+                summary=result['summary'], checklist=visible(result['checklist']), findings=visible(result['findings']),
+                not_visible=visible(result.get('not_visible') or []))
 
 
 def inventory_report(reports, generated_at=None):
@@ -35,8 +70,14 @@ def inventory_report(reports, generated_at=None):
                 audited=len(ok), score_percent=mean)
 
 
+MD_SPECIAL = re.compile(r'([\\`\[\]<>|])')
+
+
 def _md(text):
-    return str(text).replace('|', '\\|').replace('\n', ' ')
+    """Text in Markdown: no line break, no table cell break, no HTML, no link or image, no code span;
+    control and invisible characters as visible escapes."""
+    text = visible(str(text)).replace('\r\n', ' ').replace('\n', ' ').replace('\t', ' ')
+    return MD_SPECIAL.sub(r'\\\1', text)
 
 
 def _score_text(r):
@@ -45,9 +86,9 @@ def _score_text(r):
 
 
 def markdown(inv, title='PostgreSQL audit'):
-    lines = ['# %s' % title, '']
+    lines = ['# %s' % _md(title), '']
     if inv.get('generated_at'):
-        lines += ['Generated %s. Read-only audit by `pgwarden.postgresql.audit_info`.' % inv['generated_at'], '']
+        lines += ['Generated %s. Read-only audit by `pgwarden.postgresql.audit_info`.' % _md(inv['generated_at']), '']
     lines += ['## Overview', '', '| host | checklist score | high | medium | low | info | status |',
               '|---|---|---|---|---|---|---|']
     for r in inv['hosts']:
@@ -63,15 +104,16 @@ def markdown(inv, title='PostgreSQL audit'):
 
 
 def _host_md(r):
-    lines = ['## %s' % r['host'], '']
+    lines = ['## %s' % _md(r['host']), '']
     if r['status'] != 'ok':
-        return lines + ['**Not audited**: %s' % r['error'], '']
+        return lines + ['**Not audited**: %s' % _md(r['error']), '']
     srv = r['server']
-    about = (srv.get('version'), srv.get('role'), srv.get('login_user'), ', '.join(srv.get('databases') or []))
-    lines += ['PostgreSQL %s, %s, login `%s`, databases: %s.' % about,
+    about = tuple(_md(x) for x in (srv.get('version'), srv.get('role'), srv.get('login_user'),
+                                   ', '.join(str(d) for d in srv.get('databases') or [])))
+    lines += ['PostgreSQL %s, %s, login %s, databases: %s.' % about,
               '', '### Operational checklist: %s' % _score_text(r), '', '| item | status | detail |', '|---|---|---|']
     for i in r['checklist']:
-        lines.append('| %s | %s | %s |' % (_md(i['title']), i['status'].upper(), _md(i['detail'])))
+        lines.append('| %s | %s | %s |' % (_md(i['title']), _md(i['status'].upper()), _md(i['detail'])))
     lines.append('')
     for sev in SEVERITIES:
         found = [f for f in r['findings'] if f['severity'] == sev]
@@ -79,7 +121,7 @@ def _host_md(r):
             continue
         lines += ['### %s findings (%d)' % (sev.capitalize(), len(found)), '']
         for f in found:
-            lines += ['- **%s** `%s` (%s)' % (_md(f['title']), f['id'], _md(f['subject'])),
+            lines += ['- **%s** `%s` (%s)' % (_md(f['title']), re.sub(r'[^a-z0-9_]', '', str(f['id'])), _md(f['subject'])),
                       '  - evidence: %s' % _md(f['evidence']), '  - fix: %s' % _md(f['fix'])]
         lines.append('')
     if not r['findings']:
@@ -105,7 +147,11 @@ tr.low td:first-child{border-left-color:#5a6b86}
 
 
 def _e(text):
-    return escape(str(text), quote=True)
+    return escape(visible(str(text)), quote=True)
+
+
+def _anchor(r):
+    return 'host-' + (r.get('report_name') or report_name(r['host']))
 
 
 def html(inv, title='PostgreSQL audit'):
@@ -123,12 +169,12 @@ def html(inv, title='PostgreSQL audit'):
                % ''.join('<th>%s</th>' % s for s in SEVERITIES))
     for r in inv['hosts']:
         if r['status'] == 'ok':
-            out.append('<tr><td><a href="#host-%s">%s</a></td><td>%s</td>%s<td>ok</td></tr>' % (
-                _e(r['host']), _e(r['host']), _e(_score_text(r)),
+            out.append('<tr><td><a href="#%s">%s</a></td><td>%s</td>%s<td>ok</td></tr>' % (
+                _e(_anchor(r)), _e(r['host']), _e(_score_text(r)),
                 ''.join('<td>%d</td>' % r['summary'].get(s, 0) for s in SEVERITIES)))
         else:
-            out.append('<tr><td><a href="#host-%s">%s</a></td><td>-</td>%s<td class="error">error: %s</td></tr>'
-                       % (_e(r['host']), _e(r['host']), '<td>-</td>' * len(SEVERITIES), _e(r['error'])))
+            out.append('<tr><td><a href="#%s">%s</a></td><td>-</td>%s<td class="error">error: %s</td></tr>'
+                       % (_e(_anchor(r)), _e(r['host']), '<td>-</td>' * len(SEVERITIES), _e(r['error'])))
     out.append('</table>')
     for r in inv['hosts']:
         out += _host_html(r)
@@ -137,12 +183,12 @@ def html(inv, title='PostgreSQL audit'):
 
 
 def _host_html(r):
-    out = ['<section class="host" id="host-%s"><h2>%s</h2>' % (_e(r['host']), _e(r['host']))]
+    out = ['<section class="host" id="%s"><h2>%s</h2>' % (_e(_anchor(r)), _e(r['host']))]
     if r['status'] != 'ok':
         return out + ['<p class="error">Not audited: %s</p></section>' % _e(r['error'])]
     srv = r['server']
     out.append('<p>PostgreSQL %s, %s, login <code>%s</code>, databases: %s.</p>' % (
-        _e(srv.get('version')), _e(srv.get('role')), _e(srv.get('login_user')), _e(', '.join(srv.get('databases') or []))))
+        _e(srv.get('version')), _e(srv.get('role')), _e(srv.get('login_user')), _e(', '.join(str(d) for d in srv.get('databases') or []))))
     out.append('<h3>Operational checklist</h3><p class="score">Score %s</p>' % _e(_score_text(r)))
     out.append('<table class="checklist"><tr><th>item</th><th>status</th><th>detail</th></tr>')
     for i in r['checklist']:

@@ -32,10 +32,11 @@ FAILS_ON = dict(
              'restore_test_missing'),
     backups=('backup_not_found', 'repository_unencrypted', 'archiving_off'),
     replication=('replication_none', 'replication_lag'),
-    tls=('ssl_off', 'tls_below_1_2', 'hba_no_ssl', 'hba_password'),
+    tls=('ssl_off', 'tls_below_1_2', 'hba_no_ssl', 'hba_password', 'hba_clear_text_method'),
     least_privilege=('role_superuser', 'role_createrole', 'role_bypassrls', 'role_replication', 'role_plain_password',
-                     'role_md5_password', 'hba_trust', 'public_schema_create', 'public_execute_security_definer',
-                     'app_login_owns_objects', 'app_login_delete_truncate', 'app_login_ddl',
+                     'role_md5_password', 'hba_trust', 'hba_ident', 'public_schema_create', 'public_execute_security_definer',
+                     'app_login_owns_objects', 'app_login_delete_truncate', 'app_login_ddl', 'app_login_database_create',
+                     'public_database_create',
                      'tenant_table_without_rls'),
     exposure=('listen_all_open_hba', 'hba_any_address'),
     audit_logs=('pgaudit_not_loaded', 'pgaudit_classes', 'connection_logging_off'),
@@ -56,13 +57,26 @@ def _rpo_rto(snap, found, o, now):
     bad = _failed('rpo_rto', found)
     if bad:
         return 'fail', bad
-    if o.get('rto_minutes') is None:
-        return 'fail', 'no RTO defined for this server (audit_rto_minutes; the pgbackrest role has pgbackrest_rto_seconds)'
     _passed, _age, doc, reason = audit_ops.restore_outcome(snap, o, now)
+    rto, source = o.get('rto_minutes'), ''
+    if rto is None:
+        rto = _rto_of_restore_test(doc)
+        source = ' (the restore test\'s, pgbackrest_rto_seconds)' if rto is not None else ''
+    if rto is None:
+        return 'fail', 'no RTO defined for this server (audit_rto_minutes; the pgbackrest role has pgbackrest_rto_seconds)'
     took = (doc or {}).get('duration_seconds')
-    if took is not None and float(took) > o['rto_minutes'] * 60:
-        return 'fail', 'the last restore test took %s s, over the RTO of %s minutes' % (took, o['rto_minutes'])
-    return 'pass', 'RPO %s h, RTO %s min, restore test %s' % (o['rpo_hours'], o['rto_minutes'], reason)
+    if took is not None and float(took) > rto * 60:
+        return 'fail', 'the last restore test took %s s, over the RTO of %s minutes' % (took, rto)
+    return 'pass', 'RPO %s h, RTO %s min%s, restore test %s' % (o['rpo_hours'], rto, source, reason)
+
+
+def _rto_of_restore_test(doc):
+    """The RTO (minutes) the restore test was held to (its status file's rto_seconds), or None."""
+    try:
+        seconds = float((doc or {}).get('rto_seconds'))
+    except (TypeError, ValueError):
+        return None
+    return round(seconds / 60.0, 2) if seconds > 0 else None
 
 
 def _backups(snap, found):
@@ -79,7 +93,7 @@ def _backups(snap, found):
             'repository on this host: %s' % ', '.join(local) if local else '',
             'no retention-full: %s' % ', '.join(unbounded) if unbounded else '') if x)
     return 'pass', 'encrypted, off-host (%s), retention-full %s' % (
-        ', '.join(r['location'] for r in repos), ', '.join(r['retention_full'] for r in repos))
+        ', '.join(str(r['location']) for r in repos), ', '.join(str(r['retention_full']) for r in repos))
 
 
 def _replication(snap, found):
@@ -120,9 +134,10 @@ def checklist(snap, found, options=None, now=None):
         ('pass', 'a pooler is in front') if pooler else
         ('fail', 'no pooler found on this host (audit_pooler: true when it runs elsewhere)') if pooler is False else
         ('unknown', 'pooler not visible'))
-    runbooks = o.get('runbooks')
+    runbooks = o.get('runbooks') or snap.get('runbooks_installed')
     results['runbooks'] = ('pass', 'runbooks: %s' % runbooks) if runbooks else (
-        'unknown', 'say where the runbooks are (audit_runbooks); this collection ships docs/runbooks')
+        'unknown', 'say where the runbooks are (audit_runbooks); this collection ships docs/runbooks '
+        '(the monitoring role installs them in monitoring_runbooks_directory)')
     items = [_item(k, t, results[k][0], results[k][1]) for k, t in ITEMS]
     passed = sum(1 for i in items if i['status'] == 'pass')
     return items, dict(passed=passed, total=len(items), percent=int(round(100.0 * passed / len(items))))
