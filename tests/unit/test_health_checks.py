@@ -163,3 +163,15 @@ def test_replication_min_replicas_flags_a_primary_with_too_few_streaming():
     assert hc.eval_replication_lag(dict(in_recovery=False, items=[]), hc.DEFAULT_THRESHOLDS)['status'] == 'ok'
     standby = dict(in_recovery=True, items=[dict(name='replay', lag_bytes=0, lag_seconds=0)])
     assert hc.eval_replication_lag(standby, t)['status'] == 'ok'
+
+
+def test_configured_stanzas_read_from_the_configuration_and_conf_d(tmp_path):
+    """The backup check asks pgBackRest per stanza (a TLS repository host refuses an info over all stanzas)."""
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.monitoring.health_collect import configured_stanzas
+    conf = tmp_path / 'pgbackrest.conf'
+    conf.write_text('[global]\nrepo1-host=repo\n[global:archive-push]\nx=1\n[main]\npg1-path=/d\n# [commented]\n')
+    (tmp_path / 'conf.d').mkdir()
+    (tmp_path / 'conf.d' / 'extra.conf').write_text('[other]\npg1-path=/e\n[main]\n')
+    (tmp_path / 'conf.d' / 'ignored.txt').write_text('[nope]\n')
+    assert configured_stanzas(str(conf)) == ['main', 'other']
+    assert configured_stanzas(str(tmp_path / 'missing.conf')) == []

@@ -270,16 +270,49 @@ def collect_database(conn, name, t, options):
     raise ValueError(name)
 
 
-def pgbackrest_info(command):
-    """Newest successful backup per stanza from `pgbackrest info --output=json`."""
+PGBACKREST_CONFIG = '/etc/pgbackrest/pgbackrest.conf'
+
+
+def configured_stanzas(path=PGBACKREST_CONFIG):
+    """The stanza sections of pgBackRest's configuration (its conf.d included), in order; [] when unreadable."""
+    paths = [path] + sorted(os.path.join(os.path.dirname(path), 'conf.d', f)
+                            for f in (os.listdir(os.path.join(os.path.dirname(path), 'conf.d'))
+                                      if os.path.isdir(os.path.join(os.path.dirname(path), 'conf.d')) else [])
+                            if f.endswith('.conf'))
+    found = []
+    for p in paths:
+        try:
+            with open(p) as f:
+                text = f.read()
+        except (IOError, OSError):
+            continue
+        for line in text.split('\n'):
+            line = line.strip()
+            if line.startswith('[') and line.endswith(']'):
+                name = line[1:-1].strip()
+                if name and name != 'global' and not name.startswith('global:') and ':' not in name and name not in found:
+                    found.append(name)
+    return found
+
+
+def pgbackrest_info(command, config=PGBACKREST_CONFIG):
+    """Newest successful backup per stanza from `pgbackrest info --output=json`.
+
+    One `info --stanza` per configured stanza: a repository host's TLS server authorises clients per
+    stanza and refuses an `info` over all of them ("access denied").
+    """
     exe = shutil.which(command)
     if not exe:
         return dict(error='pgbackrest is not installed (%s not found)' % command)
-    proc = subprocess.run([exe, '--output=json', 'info'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, timeout=120, check=False)
-    if proc.returncode != 0:
-        return dict(error='pgbackrest info failed (rc=%d): %s' % (proc.returncode, proc.stderr.strip()[-300:]))
-    return dict(items=parse_pgbackrest_info(json.loads(proc.stdout or '[]')))
+    doc = []
+    for stanza in configured_stanzas(config) or [None]:
+        argv = [exe, '--output=json'] + (['--stanza=%s' % stanza] if stanza else []) + ['info']
+        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=120, check=False)
+        if proc.returncode != 0:
+            return dict(error='pgbackrest info failed (rc=%d): %s' % (proc.returncode, proc.stderr.strip()[-300:]))
+        doc.extend(json.loads(proc.stdout or '[]'))
+    return dict(items=parse_pgbackrest_info(doc))
 
 
 def parse_pgbackrest_info(doc):
