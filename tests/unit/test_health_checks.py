@@ -174,4 +174,4 @@ def test_configured_stanzas_read_from_the_configuration_and_conf_d(tmp_path):
     (tmp_path / 'conf.d' / 'extra.conf').write_text('[other]\npg1-path=/e\n[main]\n')
     (tmp_path / 'conf.d' / 'ignored.txt').write_text('[nope]\n')
     assert configured_stanzas(str(conf)) == ['main', 'other']
-    assert configured_stanzas(str(tmp_path / 'missing.conf')) == []
+    assert configured_stanzas(str(tmp_path / 'elsewhere' / 'missing.conf')) == []
