@@ -306,3 +306,11 @@ def test_pooler_process_found_in_proc(tmp_path):
         (tmp_path / pid / 'comm').write_text(comm + '\n')
     assert pooler_running(['pgbouncer'], str(tmp_path)) is True
     assert pooler_running(['pgpool'], str(tmp_path)) is False
+
+
+def test_hba_text_ends_lines_at_newline_only():
+    """PostgreSQL ends a pg_hba.conf line at '\\n' only: a comment holding U+2028 or U+0085 is one comment."""
+    from ansible_collections.pgwarden.postgresql.plugins.module_utils.audit.audit_hba import parse_text
+    text = u'# note\u2028host all all 0.0.0.0/0 trust\n# more\x85host all all ::/0 trust\nlocal all postgres peer\n'
+    rules = parse_text(text, '/x/pg_hba.conf')
+    assert [(r['line'], r['type']) for r in rules] == [(3, 'local')]

@@ -32,7 +32,7 @@ REMOTE_TYPES = ('s3', 'gcs', 'azure', 'sftp', 'cifs')
 def parse_pgbackrest_conf(text):
     """{section: {option: value}} of a pgbackrest.conf (pure)."""
     sections, current = {}, None
-    for line in (text or '').splitlines():
+    for line in (text or '').split('\n'):
         line = line.strip()
         if not line or line.startswith('#'):
             continue

@@ -76,7 +76,7 @@ def _split_list(word):
 def parse_text(text, path=None):
     """Rules from the text of a pg_hba.conf (include lines are reported, not followed)."""
     rules = []
-    for number, raw in enumerate((text or '').splitlines(), 1):
+    for number, raw in enumerate((text or '').split('\n'), 1):
         line = raw.split('#', 1)[0].strip()
         if not line:
             continue
