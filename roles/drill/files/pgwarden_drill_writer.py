@@ -25,7 +25,8 @@ import time
 
 import psycopg2
 
-TABLE = 'pgwarden_drill_writes'
+# schema-qualified: sessions resolve names in pg_catalog only (where nothing may be created)
+TABLE = 'public.pgwarden_drill_writes'
 
 
 def _write_json(path, data):
