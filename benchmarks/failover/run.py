@@ -118,7 +118,7 @@ def main():
         if not host or not port.isdigit():
             p.error('--router must be HOST:PORT, got %r' % args.router)
         extra.append(json.dumps(dict(drill_db_hosts=[host], drill_db_port=int(port))))
-    out = args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S'))
+    out = os.path.abspath(args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S')))
     os.makedirs(out, exist_ok=True)
     env = dict(os.environ)
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', subprocess.check_output(
