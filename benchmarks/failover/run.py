@@ -8,7 +8,8 @@ next to issue 11's targets, with the load average at the start and the end.
       -e drill_switchover_candidate=next --patroni-log        # round robin, then the members' Patroni logs
 
 --patroni-log reads each member's Patroni journal since the series started (ansible, group postgresql,
-become) and reports the ERROR lines and "Can not fetch local timeline" messages; any of them fails the run.
+become): Patroni's own ERROR/CRITICAL lines and "Can not fetch local timeline" messages fail the run;
+lines of PostgreSQL (its stderr goes to the same journal) that say ERROR are counted and shown apart.
 
 --router HOST:PORT sends the writer through the router's read-write port (roles/haproxy) instead of a
 libpq list of the members: the figure is then what an application behind HAProxy sees, the seconds
@@ -21,6 +22,7 @@ crash - 15 s; switchover - writes refused for at most 5 s; synchronous_mode - 0 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -62,6 +64,17 @@ def run_drill(inventory, kind, report, extra, env):
         return None, took, tail
     with open(report) as f:
         return json.load(f), took, None
+
+
+# Patroni's own lines start with its logging format's time stamp ('2026-12-07 19:46:05,306 ERROR: ...');
+# PostgreSQL's lines in the same journal carry log_line_prefix ('2026-12-07 19:55:05.797 UTC [pid] ...').
+PATRONI_BAD = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (ERROR|CRITICAL):|Can not fetch local timeline')
+
+
+def split_log(lines):
+    """(Patroni's ERROR/CRITICAL lines and local-timeline failures, the other lines: PostgreSQL's)."""
+    bad = [line for line in lines if PATRONI_BAD.search(line)]
+    return bad, [line for line in lines if not PATRONI_BAD.search(line)]
 
 
 def patroni_log(inventory, since, env):
@@ -165,12 +178,14 @@ def main():
         print('writes went through the router %s (not to the members directly)' % args.router)
     if args.patroni_log:
         for member, lines in result['patroni_log'].items():
-            print('patroni log of %s since the start: %d ERROR/local-timeline lines' % (member, len(lines)))
-            for line in lines[:5]:
+            patroni, postgres = split_log(lines)
+            print("journal of %s's patroni.service since the start: %d Patroni ERROR/CRITICAL or local-timeline lines, "
+                  '%d other lines naming ERROR (PostgreSQL\'s stderr)' % (member, len(patroni), len(postgres)))
+            for line in (patroni + postgres)[:6]:
                 print('    ' + line[:300])
     print('load average: %s at the start, %s at the end (%d cores); reports in %s'
           % (result['load_start'], result['load_end'], result['nproc'], out))
-    bad_log = any(result.get('patroni_log', {}).values())
+    bad_log = any(split_log(lines)[0] for lines in result.get('patroni_log', {}).values())
     return 1 if result['failures'] or bad_log else 0
 
 
