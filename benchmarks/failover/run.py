@@ -4,6 +4,12 @@ next to issue 11's targets, with the load average at the start and the end.
   .venv/bin/python benchmarks/failover/run.py --scenario site -n 3                     # a converged molecule scenario (the default)
   .venv/bin/python benchmarks/failover/run.py -i inventory.yml -n 3 --kinds host,postgres -e drill_writer_host=localhost
   .venv/bin/python benchmarks/failover/run.py -i lab/.state/inventory.yml --kinds switchover --router pgw-lab-repo:5000
+  .venv/bin/python benchmarks/failover/run.py -i lab/.state/inventory.yml --kinds switchover -n 10 \
+      -e drill_switchover_candidate=next --patroni-log        # round robin, then the members' Patroni logs
+
+--patroni-log reads each member's Patroni journal since the series started (ansible, group postgresql,
+become): Patroni's own ERROR/CRITICAL lines and "Can not fetch local timeline" messages fail the run;
+lines of PostgreSQL (its stderr goes to the same journal) that say ERROR are counted and shown apart.
 
 --router HOST:PORT sends the writer through the router's read-write port (roles/haproxy) instead of a
 libpq list of the members: the figure is then what an application behind HAProxy sees, the seconds
@@ -16,6 +22,7 @@ crash - 15 s; switchover - writes refused for at most 5 s; synchronous_mode - 0 
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -59,6 +66,34 @@ def run_drill(inventory, kind, report, extra, env):
         return json.load(f), took, None
 
 
+# Patroni's own lines start with its logging format's time stamp ('2026-12-07 19:46:05,306 ERROR: ...');
+# PostgreSQL's lines in the same journal carry log_line_prefix ('2026-12-07 19:55:05.797 UTC [pid] ...').
+PATRONI_BAD = re.compile(r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (ERROR|CRITICAL):|Can not fetch local timeline')
+
+
+def split_log(lines):
+    """(Patroni's ERROR/CRITICAL lines and local-timeline failures, the other lines: PostgreSQL's)."""
+    bad = [line for line in lines if PATRONI_BAD.search(line)]
+    return bad, [line for line in lines if not PATRONI_BAD.search(line)]
+
+
+def patroni_log(inventory, since, env):
+    """{member: [lines]}: ERROR lines and local-timeline failures in each member's Patroni journal since `since`."""
+    adhoc = os.path.join(os.path.dirname(sys.executable), 'ansible')
+    script = ("journalctl -u patroni --since @%d --no-pager -o cat | grep -E 'ERROR|Can not fetch local timeline' || true"
+              % int(since))
+    proc = subprocess.run([adhoc if os.path.exists(adhoc) else 'ansible', '-i', inventory, 'postgresql', '-b',
+                           '-m', 'ansible.builtin.shell', '-a', script],
+                          env=dict(env, ANSIBLE_STDOUT_CALLBACK='json', ANSIBLE_LOAD_CALLBACK_PLUGINS='1'),
+                          cwd=ROOT, capture_output=True, text=True, check=False)
+    try:
+        hosts = json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']
+    except (ValueError, KeyError, IndexError):
+        return {'(ansible)': ['could not read the journals: rc=%d %s' % (proc.returncode, (proc.stdout + proc.stderr)[-500:])]}
+    return {h: ([l for l in r.get('stdout', '').splitlines() if l] if not r.get('failed') else [r.get('msg', 'failed')])
+            for h, r in sorted(hosts.items())}
+
+
 def summary(kind, reports):
     values = [r['target']['value_s'] for r in reports if r['target']['value_s'] is not None]
     return dict(kind=kind, metric=reports[0]['target']['metric'] if reports else None, runs=len(reports),
@@ -86,6 +121,8 @@ def main():
     p.add_argument('-e', action='append', default=[], help='extra variables for the playbook')
     p.add_argument('--router', metavar='HOST:PORT',
                    help="write through the router's read-write port (HAProxy) instead of the members")
+    p.add_argument('--patroni-log', action='store_true',
+                   help="afterwards, read the members' Patroni journals since the start: any ERROR fails the run")
     p.add_argument('--out')
     args = p.parse_args()
     extra = list(args.e)
@@ -94,7 +131,7 @@ def main():
         if not host or not port.isdigit():
             p.error('--router must be HOST:PORT, got %r' % args.router)
         extra.append(json.dumps(dict(drill_db_hosts=[host], drill_db_port=int(port))))
-    out = args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S'))
+    out = os.path.abspath(args.out or os.path.join(ROOT, 'benchmarks', 'failover', 'results', time.strftime('%Y%m%dT%H%M%S')))
     os.makedirs(out, exist_ok=True)
     env = dict(os.environ)
     env.setdefault('ANSIBLE_COLLECTIONS_PATH', subprocess.check_output(
@@ -110,7 +147,8 @@ def main():
                 env[key.replace('export ', '').strip()] = value.strip().strip('"\'')
     tmp = tempfile.mkdtemp(prefix='pgwarden-failover-bench-')
     inventory = args.inventory or scenario_inventory(args.scenario, tmp)
-    result = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()), load_start=loadavg(),
+    started = time.time()
+    result = dict(started=time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(started)), load_start=loadavg(),
                   nproc=os.cpu_count(), router=args.router, kinds=[], failures=[])
     for kind in args.kinds.split(','):
         reports = []
@@ -128,6 +166,8 @@ def main():
                      report['synchronous_mode'], report.get('rejoin'), took, load), flush=True)
         result['kinds'].append(summary(kind, reports))
     result['load_end'] = loadavg()
+    if args.patroni_log:
+        result['patroni_log'] = patroni_log(inventory, started, env)
     with open(os.path.join(out, 'summary.json'), 'w') as f:
         json.dump(result, f, indent=2)
     print('\n%-11s %-19s %5s %8s %8s %8s %8s  %s' % ('kind', 'metric', 'runs', 'median', 'min', 'max', 'target', 'lost'))
@@ -136,9 +176,17 @@ def main():
         print('%-11s %-19s %5d %8s %8s %8s %8s  %s' % tuple([s['kind'], s['metric'], s['runs']] + cells + [s['lost']]))
     if args.router:
         print('writes went through the router %s (not to the members directly)' % args.router)
+    if args.patroni_log:
+        for member, lines in result['patroni_log'].items():
+            patroni, postgres = split_log(lines)
+            print("journal of %s's patroni.service since the start: %d Patroni ERROR/CRITICAL or local-timeline lines, "
+                  '%d other lines naming ERROR (PostgreSQL\'s stderr)' % (member, len(patroni), len(postgres)))
+            for line in (patroni + postgres)[:6]:
+                print('    ' + line[:300])
     print('load average: %s at the start, %s at the end (%d cores); reports in %s'
           % (result['load_start'], result['load_end'], result['nproc'], out))
-    return 1 if result['failures'] else 0
+    bad_log = any(split_log(lines)[0] for lines in result.get('patroni_log', {}).values())
+    return 1 if result['failures'] or bad_log else 0
 
 
 if __name__ == '__main__':

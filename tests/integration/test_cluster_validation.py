@@ -29,6 +29,8 @@ def run(tmp_path, hosts, *extra):
     (['m1'], ['-e', 'etcd_patroni_password=short'], 'etcd_patroni_password'),
     (['m1'], ['-e', 'etcd_initial_cluster_state=joined'], 'etcd_initial_cluster_state'),
     (['m1'], ['-e', 'patroni_ttl=20', '-e', 'patroni_loop_wait=10', '-e', 'patroni_retry_timeout=10'], 'patroni_ttl'),
+    (['m1'], ['-e', 'patroni_ttl=15', '-e', 'patroni_loop_wait=1', '-e', 'patroni_retry_timeout=3'], 'patroni_ttl'),
+    (['m1'], ['-e', 'patroni_timing=slow'], 'patroni_timing'),
     (['m1'], ['-e', '{"patroni_create_replica_methods": ["pgbackrest"]}'], 'patroni_pgbackrest_stanza'),
     (['m1'], ['-e', 'patroni_restapi_password=x'], 'patroni_restapi_password'),
 ])

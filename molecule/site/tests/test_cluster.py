@@ -171,7 +171,15 @@ def _run_playbook(name, *extra, where='playbooks'):
     return proc.returncode, proc.stdout + proc.stderr
 
 
+def patroni_journal(member, grep, since=None):
+    """Lines of the member's Patroni journal (since a Unix time) that match an extended regular expression."""
+    out = member.run('journalctl -u patroni --no-pager -o cat %s | grep -E %s || true',
+                     '--since=@%d' % int(since) if since else '--since=2000-01-01', grep)
+    return [line for line in out.stdout.splitlines() if line]
+
+
 def test_switchover_playbook_moves_the_leader_and_the_old_leader_rejoins(members):
+    started = time.time()
     old = wait_for('a healthy cluster', lambda: healthy(members))
     candidate = [n for n in MEMBERS if n != old][0]
     rc, out = _run_playbook('switchover.yml', '-e', 'switchover_candidate=' + candidate)
@@ -185,6 +193,32 @@ def test_switchover_playbook_moves_the_leader_and_the_old_leader_rejoins(members
     psql(members[new], "INSERT INTO ha_probe VALUES ('%s')" % marker)
     wait_for('the row on the old leader',
              lambda: psql(members[old], "SELECT count(*) FROM ha_probe WHERE id = '%s'" % marker) == '1', 30)
+    # A second switchover right away, back to the member demoted moments ago (Patroni refused this one with
+    # HTTP 503 while members could not read their own timeline over a local replication connection).
+    rc, out = _run_playbook('switchover.yml', '-e', 'switchover_candidate=' + old)
+    assert rc == 0, out
+    assert wait_for('two streaming replicas under the old leader again', lambda: healthy(members), 120) == old
+    # Patroni reads each member's timeline and LSN over a local replication connection (pg_hba's loopback
+    # replication line): no member failed to, and Patroni logged no ERROR during the two switchovers (its own
+    # lines, '2026-12-07 19:46:05,306 ERROR: ...'; PostgreSQL's stderr goes to the same journal).
+    for name, member in members.items():
+        assert patroni_journal(member, 'Can not fetch local timeline') == [], name
+        assert patroni_journal(member, '^[0-9-]+ [0-9:]+,[0-9]+ (ERROR|CRITICAL):', since=started) == [], name
+
+
+def test_data_directory_is_readable_by_postgres_only(members):
+    """initdb's files are 0600; what Patroni writes there (postgresql.conf, its .backup, standby.signal) too."""
+    data = '/var/lib/postgresql/15/main'
+    for name, member in members.items():
+        assert member.check_output('systemctl show -p UMask --value patroni') == '0077', name
+        assert member.check_output('stat -c %%a:%%U %s', data) == '700:postgres', name
+        modes = dict(line.split(' ', 1)[::-1] for line in member.check_output(
+            'stat -c "%%a %%n" %s/postgresql.conf %s/PG_VERSION', data, data).splitlines())
+        assert set(modes.values()) == {'600'}, (name, modes)
+        if psql(member, 'SELECT pg_is_in_recovery()') == 't':
+            assert member.check_output('stat -c %%a %s/standby.signal', data) == '600', name
+        # Nothing in the data directory (files, directories) is open to the group or others.
+        assert member.check_output('find %s ! -type l -perm /077 -print', data) == '', name
 
 
 def test_switchover_to_an_unknown_member_is_refused(members):
