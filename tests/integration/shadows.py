@@ -68,7 +68,9 @@ def plant_statements(cur, evidence_dir):
     """The DDL (run as the database owner) planting every shadow; returns (statements, count)."""
     words, ops = used_names()
     cur.execute("""SELECT p.proname, p.prokind, p.provariadic <> 0,
-                          ARRAY(SELECT pg_catalog.format_type(a.t, NULL) FROM pg_catalog.unnest(p.proargtypes::pg_catalog.oid[]) WITH ORDINALITY AS a(t, i) ORDER BY a.i),
+                          ARRAY(SELECT pg_catalog.format_type(a.t, NULL)
+                                  FROM pg_catalog.unnest(p.proargtypes::pg_catalog.oid[]) WITH ORDINALITY AS a(t, i)
+                                 ORDER BY a.i),
                           pg_catalog.format_type(p.prorettype, NULL), t.typtype = 'p'
                    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_type t ON t.oid = p.prorettype
                    WHERE p.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND p.proname = ANY(%s)
@@ -99,7 +101,7 @@ END $e$""" % _literal(evidence_dir.rstrip('/') + '/')]
         ret = 'text' if pseudo_ret or rettype in ('internal', 'cstring') else rettype
         shapes = []
         if variadic and args and args[-1].strip('"') == 'any':
-            fixed = [a for a in args[:-1]]
+            fixed = list(args[:-1])
             for n in range(1, 7):
                 for s in ('text', 'name', 'oid', 'int4'):
                     shapes.append(tuple(fixed + [s] * n))

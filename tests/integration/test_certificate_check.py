@@ -266,7 +266,7 @@ def test_leaf_signed_by_an_expired_or_future_ca(site):
         assert r['reasons'][0].startswith('signed by a CA certificate that is ' + problem), r
         # the CA's own check (as the tls role runs it) says so too
         r = run_module(MODULE, dict(certificate_path=d + '/ca.crt', self_signed=True, is_ca=True))
-        assert r['valid'] is False and r['reissue'] is True and r['reasons'][0].startswith(problem.split(' (')[0]), r
+        assert r['valid'] is False and r['reissue'] is True and r['reasons'][0].startswith(problem.split(' (', maxsplit=1)[0]), r
 
 
 def _der_length(data, pos):
@@ -305,8 +305,8 @@ def _with_duplicate_san(ca_key, ca_cert, key):
     tbs = tbs.replace(b'\x06\x03\x55\x1d\x63', b'\x06\x03\x55\x1d\x11')
     der = cert.public_bytes(serialization.Encoding.DER)
     body, _end = _der_length(der, 0)
-    _, tbs_end = _der_length(der, body)
-    _, alg_end = _der_length(der, tbs_end)
+    _tbs_start, tbs_end = _der_length(der, body)
+    _alg_start, alg_end = _der_length(der, tbs_end)
     signature = ca_key.sign(tbs, ec.ECDSA(hashes.SHA256()))
     return _der(0x30, tbs + der[tbs_end:alg_end] + _der(0x03, b'\x00' + signature))
 

@@ -89,8 +89,8 @@ def _args(server, **kw):
 
 
 CASES = [
-    ('role', dict(roles=[dict(name='it_shadow_app', login=False), dict(name='it_shadow_rep', login=False,
-                                                                         member_of=['it_shadow_app'])])),
+    ('role', dict(roles=[dict(name='it_shadow_app', login=False),
+                         dict(name='it_shadow_rep', login=False, member_of=['it_shadow_app'])])),
     ('schema', dict(name='app', owner=OWNER)),
     ('extension', dict(name='pg_stat_statements')),
     ('database', dict(name='it_shadow_other', owner=OWNER)),

@@ -73,12 +73,10 @@ def secret_values(value, secret=False):
     """Every secret mask_secrets() would hide, as text (what Ansible's no_log removes from all output)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            for found in secret_values(v, secret or bool(_SECRET_KEY.search(str(k)))):
-                yield found
+            yield from secret_values(v, secret or bool(_SECRET_KEY.search(str(k))))
     elif isinstance(value, list):
         for v in value:
-            for found in secret_values(v, secret):
-                yield found
+            yield from secret_values(v, secret)
     elif secret and value is not None and not isinstance(value, bool) and str(value):
         yield str(value)
     elif isinstance(value, str):
@@ -154,7 +152,7 @@ class UntrustedUrl(PatroniApiError):
 
     def __init__(self, method, url, problem):  # pylint: disable=super-init-not-called
         self.method, self.url, self.status, self.body = method, url, None, problem
-        Exception.__init__(self, problem)  # the problem names the URL and the option; no "no answer"
+        Exception.__init__(self, problem)  # pylint: disable=non-parent-init-called  # the problem names the URL and the option; no "no answer"
 
 
 class PatroniApi(object):
