@@ -29,27 +29,9 @@ RESTORE_TEST_CONFIG = '/etc/pgwarden/restore-test.json'
 REMOTE_TYPES = ('s3', 'gcs', 'azure', 'sftp', 'cifs')
 
 
-def parse_pgbackrest_conf(text):
-    """{section: {option: value}} of a pgbackrest.conf (pure)."""
-    sections, current = {}, None
-    for line in (text or '').split('\n'):
-        line = line.strip()
-        if not line or line.startswith('#'):
-            continue
-        m = re.match(r'^\[(.+)\]$', line)
-        if m:
-            current = sections.setdefault(m.group(1), {})
-        elif '=' in line and current is not None:
-            k, v = line.split('=', 1)
-            current[k.strip()] = v.strip()
-    return sections
-
-
-def stanzas(conf):
-    """The stanzas of a parsed pgbackrest.conf: its sections but global, without command suffixes (pure)."""
-    names = set(s.split(':', 1)[0] for s in conf)
-    names.discard('global')
-    return sorted(n for n in names if n)
+# One reading of pgbackrest.conf for the audit and the health checks (health_collect is also copied onto hosts).
+parse_pgbackrest_conf = hcol.parse_pgbackrest_conf
+stanzas = hcol.stanza_names
 
 
 def backup_layout(conf):

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -277,26 +278,42 @@ def collect_database(conn, name, t, options):
 PGBACKREST_CONFIG = '/etc/pgbackrest/pgbackrest.conf'
 
 
+def parse_pgbackrest_conf(text):
+    """{section: {option: value}} of a pgbackrest.conf (pure)."""
+    sections, current = {}, None
+    for line in (text or '').split('\n'):
+        line = line.strip()
+        if not line or line.startswith('#'):
+            continue
+        m = re.match(r'^\[(.+)\]$', line)
+        if m:
+            current = sections.setdefault(m.group(1), {})
+        elif '=' in line and current is not None:
+            k, v = line.split('=', 1)
+            current[k.strip()] = v.strip()
+    return sections
+
+
+def stanza_names(conf):
+    """The stanzas of a parsed pgbackrest.conf: its sections but global, without command suffixes (pure)."""
+    names = set(s.split(':', 1)[0] for s in conf)
+    names.discard('global')
+    return sorted(n for n in names if n)
+
+
 def configured_stanzas(path=PGBACKREST_CONFIG):
-    """The stanza sections of pgBackRest's configuration (its conf.d included), in order; [] when unreadable."""
-    paths = [path] + sorted(os.path.join(os.path.dirname(path), 'conf.d', f)
-                            for f in (os.listdir(os.path.join(os.path.dirname(path), 'conf.d'))
-                                      if os.path.isdir(os.path.join(os.path.dirname(path), 'conf.d')) else [])
+    """The stanzas of pgBackRest's configuration (its conf.d included); [] when unreadable."""
+    confd = os.path.join(os.path.dirname(path), 'conf.d')
+    paths = [path] + sorted(os.path.join(confd, f) for f in (os.listdir(confd) if os.path.isdir(confd) else [])
                             if f.endswith('.conf'))
-    found = []
+    conf = {}
     for p in paths:
         try:
             with open(p) as f:
-                text = f.read()
+                conf.update(parse_pgbackrest_conf(f.read()))
         except (IOError, OSError):
             continue
-        for line in text.split('\n'):
-            line = line.strip()
-            if line.startswith('[') and line.endswith(']'):
-                name = line[1:-1].strip()
-                if name and name != 'global' and not name.startswith('global:') and ':' not in name and name not in found:
-                    found.append(name)
-    return found
+    return stanza_names(conf)
 
 
 def pgbackrest_info(command, config=PGBACKREST_CONFIG):
